@@ -1,0 +1,19 @@
+"""Entry point: `streamlit run Home.py`. Builds the navigation from
+playground.pages and draws the shared sidebar; no model loads here."""
+
+import streamlit as st
+
+from playground.pages import GROUPS, available_pages
+from playground.ui.sidebar import render_sidebar
+
+st.set_page_config(page_title="AI Playground", page_icon=":material/toys:", layout="wide")
+
+sections: dict[str, list] = {group: [] for group in GROUPS}
+for spec in available_pages():
+    sections[spec.group].append(
+        st.Page(spec.file, title=spec.title, icon=spec.icon, default=spec.url_path == "home",
+                url_path=None if spec.url_path == "home" else spec.url_path)
+    )
+navigation = st.navigation({group: pages for group, pages in sections.items() if pages})
+render_sidebar()
+navigation.run()

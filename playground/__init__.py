@@ -1,0 +1,1 @@
+"""AI Playground: the logic behind every page, importable without Streamlit."""

@@ -1,0 +1,1 @@
+"""Model registry and loaders. Every default loads with no network."""

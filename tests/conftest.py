@@ -1,0 +1,38 @@
+"""Every test runs offline, with caches the test suite owns.
+
+* No network: the Hugging Face libraries are told they are offline.
+* Models: the embedded SmolLM2 is converted once into ``.cache/test-models`` in
+  the repository (or ``PLAYGROUND_CACHE_DIR`` when set), never the user's cache.
+* The Hugging Face cache points at an empty temporary folder, so no test can
+  silently use a model that happens to be downloaded on the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="playground-hf-")
+os.environ.setdefault("PLAYGROUND_CACHE_DIR", str(ROOT / ".cache" / "test-models"))
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def llm():
+    """The real default language model (converted on first use)."""
+    from playground.models.llm import load_llm
+
+    return load_llm("")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from playground.models.embedder import load_embedder
+
+    return load_embedder()

@@ -1,0 +1,115 @@
+"""Browser tests: Playwright drives Debian's headless Chromium against a real
+`streamlit run Home.py`, visits every page, waits for the script to finish,
+asserts that no exception is on screen and saves a screenshot per page in
+tests/e2e/screenshots/ (look at them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from playground.pages import ROOT, available_pages
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    log = open(SHOTS.parent / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no chromium at {CHROMIUM}: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def wait_until_idle(page, timeout_s: float = 240.0, quiet_s: float = 2.0) -> None:
+    """Wait until the app is connected, has drawn its page and its script has
+    stopped running (no status widget, no skeleton, no spinner) for a while."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=60_000)
+    deadline = time.time() + timeout_s
+    quiet_since = None
+    busy = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
+            '[data-testid="stSpinner"], [data-testid="stAppSkeleton"]')
+    while time.time() < deadline:
+        drawn = page.locator('[data-testid="stMain"] [data-testid="stElementContainer"]').count() > 0
+        if not drawn or page.locator(busy).count() > 0:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= quiet_s:
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"the page was still running after {timeout_s:.0f} s")
+
+
+def open_page(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, wait_until="domcontentloaded")
+    wait_until_idle(page)
+    return page
+
+
+def check_page(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert page.locator('[data-testid="stMain"]').inner_text().strip(), "the page is blank"
+
+
+@pytest.mark.parametrize("spec", available_pages(), ids=lambda s: s.url_path)
+def test_page_in_browser(server, browser, spec):
+    path = "" if spec.url_path == "home" else spec.url_path  # Home is the default page: "/"
+    page = open_page(browser, f"{server}/{path}")
+    try:
+        check_page(page, spec.url_path)
+        if spec.url_path == "home":
+            assert "embedded package" in page.locator('[data-testid="stMain"]').inner_text()
+    finally:
+        page.close()
