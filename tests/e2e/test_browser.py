@@ -34,7 +34,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server():
     port = _free_port()
-    log = open(SHOTS.parent / "streamlit.log", "w")
+    SHOTS.mkdir(exist_ok=True)
+    log = open(SHOTS / "streamlit.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],

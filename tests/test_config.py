@@ -1,0 +1,33 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from playground.config import get_settings
+from playground.devices import _resolve
+from playground.pages import GROUPS, PAGES, available_pages
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_NEW_TOKENS", "17")
+    monkeypatch.setenv("PLAYGROUND_ALLOW_MODEL_CHOICE", "no")
+    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", "/tmp/x")
+    s = get_settings()
+    assert s.max_new_tokens == 17 and s.allow_model_choice is False and s.cache_dir == Path("/tmp/x")
+
+
+def test_a_bad_setting_says_which_variable(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_NEW_TOKENS", "many")
+    with pytest.raises(ValueError, match="PLAYGROUND_MAX_NEW_TOKENS"):
+        get_settings()
+
+
+def test_cpu_runs_fp32():
+    info = _resolve("cpu")
+    assert info.device.type == "cpu" and info.dtype == torch.float32
+
+
+def test_every_page_has_a_known_group_and_unique_path():
+    assert all(p.group in GROUPS for p in PAGES)
+    assert len({p.url_path for p in PAGES}) == len(PAGES)
+    assert available_pages()[0].url_path == "home"
