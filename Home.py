@@ -15,5 +15,5 @@ for spec in available_pages():
                 url_path=None if spec.url_path == "home" else spec.url_path)
     )
 navigation = st.navigation({group: pages for group, pages in sections.items() if pages})
-render_sidebar()
 navigation.run()
+render_sidebar()  # after the page, so "Loaded models" includes what the page just loaded

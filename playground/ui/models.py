@@ -53,14 +53,14 @@ def get_embedder() -> SentenceEmbedder:
 
 def llm_setting() -> None:
     """Sidebar control: any Hugging Face id or local folder instead of the default."""
-    with st.sidebar.form("llm_form", border=False):
-        value = st.text_input(
-            "Language model",
-            value=current_llm_ref(),
-            placeholder=f"{llm_module.DEFAULT_NAME} (embedded)",
-            help="A Hugging Face model id (e.g. Qwen/Qwen2.5-0.5B-Instruct) or a local folder. "
-                 "Empty: the embedded SmolLM2-135M-Instruct. Without network access it falls "
-                 "back to the embedded model.",
-        )
-        if st.form_submit_button("Use this model"):
-            st.session_state[LLM_KEY] = value.strip()
+    value = st.sidebar.text_input(
+        "Language model",
+        value=current_llm_ref(),
+        key="llm_ref_input",
+        placeholder=f"{llm_module.DEFAULT_NAME} (embedded)",
+        help="A Hugging Face model id (e.g. Qwen/Qwen2.5-0.5B-Instruct) or a local folder. "
+             "Empty: the embedded SmolLM2-135M-Instruct. Without network access it falls "
+             "back to the embedded model and says so.",
+    )
+    if st.sidebar.button("Use this model", key="llm_ref_apply"):
+        st.session_state[LLM_KEY] = value.strip()

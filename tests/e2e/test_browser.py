@@ -98,6 +98,12 @@ def open_page(browser, url: str):
 
 def check_page(page, name: str) -> None:
     SHOTS.mkdir(exist_ok=True)
+    # Streamlit scrolls inside its own container: grow the viewport to the content first
+    height = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
+        "[data-testid=\"stAppViewContainer\"], section')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": 1400, "height": int(min(max(height, 1000), 12000))})
+    time.sleep(0.5)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()
@@ -112,5 +118,20 @@ def test_page_in_browser(server, browser, spec):
         check_page(page, spec.url_path)
         if spec.url_path == "home":
             assert "embedded package" in page.locator('[data-testid="stMain"]').inner_text()
+    finally:
+        page.close()
+
+
+def test_sidebar_model_setting_falls_back_on_screen(server, browser):
+    """Type a model id that cannot be fetched offline: Home says so and keeps working."""
+    page = open_page(browser, server + "/")
+    try:
+        box = page.locator('[data-testid="stSidebar"] input[aria-label="Language model"]')
+        box.fill("example-org/not-a-real-model")
+        box.press("Enter")
+        page.get_by_role("button", name="Use this model").click()
+        page.get_by_text("Could not load 'example-org/not-a-real-model'").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        check_page(page, "home-fallback")
     finally:
         page.close()
