@@ -77,9 +77,10 @@ def _boundary_traces(plane: Plane, dataset: Dataset, split: Split, *, legend: bo
 
 
 def boundary_figure(result: ClassifyResult, dataset: Dataset, split: Split,
-                    height: int = 520) -> go.Figure:
+                    height: int = 520, compact: bool = False) -> go.Figure:
     """Coloured background = predicted class; circles = train, diamonds = test;
-    a black ring = a point the drawn model gets wrong."""
+    a black ring = a point the drawn model gets wrong. ``compact``: a short
+    title and the legend under the plot, for a narrow column."""
     plane = result.plane
     fig = go.Figure(_boundary_traces(plane, dataset, split, legend=True))
     if plane.projected:
@@ -92,8 +93,14 @@ def boundary_figure(result: ClassifyResult, dataset: Dataset, split: Split,
         m = result.metrics
         title = f"{result.model_name}: train {m.train_accuracy:.0%}, test {m.accuracy:.0%}"
         xlabel, ylabel = plane.xlabel, plane.ylabel
+    if compact:
+        title = title.split(": ", 1)[1] if not plane.projected else "refit on 2-D PCA: " + \
+            title.split(": ", 1)[1]
+        legend = dict(orientation="h", y=-0.2, yanchor="top", font=dict(size=10))
+    else:
+        legend = dict(orientation="v", x=1.02, y=1)
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="v", x=1.02, y=1), plot_bgcolor="white")
+                      legend=legend, plot_bgcolor="white")
     fig.update_xaxes(title=xlabel, range=[plane.xs[0], plane.xs[-1]], showgrid=False)
     fig.update_yaxes(title=ylabel, range=[plane.ys[0], plane.ys[-1]], showgrid=False)
     return fig
@@ -150,9 +157,11 @@ def compare_figure(results: list[ClassifyResult], dataset: Dataset, split: Split
 
 
 def curve_figure(curve: Curve, title: str, current: float | None = None,
-                 flexible_right: bool = True, y_range: list | None = None) -> go.Figure:
+                 flexible_right: bool | None = None, y_range: list | None = None) -> go.Figure:
     """Train and test score against x, with a ±1 std band when several splits
-    were averaged, and a dotted line at the current setting."""
+    were averaged, and a dotted line at the current setting. ``flexible_right``:
+    True/False for a complexity axis (False reverses it, so that more flexible
+    is always to the right), None for any other axis."""
     fig = go.Figure()
     for name, mean, std, colour in (("train", curve.train_mean, curve.train_std, TRAIN),
                                     ("test", curve.test_mean, curve.test_std, TEST)):
@@ -168,13 +177,20 @@ def curve_figure(curve: Curve, title: str, current: float | None = None,
         fig.add_vline(x=current, line=dict(color="grey", dash="dot"),
                       annotation_text="current", annotation_position="top")
     fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.22))
-    fig.update_xaxes(title=curve.xlabel + ("  (more flexible →)" if flexible_right else
-                                           "  (← more flexible)"),
-                     type="log" if curve.log_x else "linear",
-                     autorange="reversed" if not flexible_right else True)
+                      legend=dict(orientation="h", y=-0.25, yanchor="top"))
+    arrow = "" if flexible_right is None else "  (more flexible →)"
+    fig.update_xaxes(title=curve.xlabel + arrow, type="log" if curve.log_x else "linear",
+                     autorange="reversed" if flexible_right is False else True)
     fig.update_yaxes(title=curve.ylabel, range=y_range)
     return fig
+
+
+def accuracy_range(*curves: Curve) -> list[float]:
+    """A y range that shows the gap between the curves: from a bit under the
+    lowest score to just above 1."""
+    lowest = min(float(np.nanmin(np.r_[c.train_mean - c.train_std, c.test_mean - c.test_std]))
+                 for c in curves)
+    return [max(0.0, lowest - 0.05), 1.02]
 
 
 def regression_figure(data: RegressionData, fit: RegressionFit, title: str) -> go.Figure:
@@ -192,7 +208,7 @@ def regression_figure(data: RegressionData, fit: RegressionFit, title: str) -> g
                    marker=dict(color=TEST, size=9, symbol="diamond")),
     ])
     fig.update_layout(title=title, height=400, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.15))
+                      legend=dict(orientation="h", y=-0.2, yanchor="top"))
     fig.update_xaxes(title="x", range=[0, 1])
     fig.update_yaxes(title="y", range=[y_lo - pad, y_hi + pad])  # wild fits leave the frame
     return fig

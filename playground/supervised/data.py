@@ -166,7 +166,8 @@ _LOADERS = {"iris": "load_iris", "wine": "load_wine", "breast cancer": "load_bre
 
 
 def sklearn_dataset(name: str) -> Dataset:
-    """iris (150x4, 3 classes), wine (178x13, 3), breast cancer (569x30, 2), digits (1797x64, 10)."""
+    """iris (150x4, 3 classes), wine (178x13, 3), breast cancer (569x30, 2),
+    digits (1797x64, 10)."""
     if name not in _LOADERS:
         raise UserInputError(f"Unknown data set {name!r}; pick one of {', '.join(SKLEARN_SETS)}.")
     bunch = getattr(skdata, _LOADERS[name])()

@@ -139,7 +139,8 @@ def _scores(model: Pipeline, X) -> np.ndarray:
         return model.decision_function(X)
 
 
-def score(model: Pipeline, X_test, y_test, y_train, train_pred, test_pred, n_classes: int) -> Metrics:
+def score(model: Pipeline, X_test, y_test, y_train, train_pred, test_pred,
+          n_classes: int) -> Metrics:
     """accuracy = correct / all; precision = TP / (TP + FP); recall = TP / (TP + FN);
     F1 = 2 P R / (P + R). Two classes: class 1 is 'positive'. More: the mean over classes."""
     average = "binary" if n_classes == 2 else "macro"
@@ -170,7 +171,8 @@ def classify(dataset: Dataset, split: Split, model_name: str, params: dict | Non
     params = params or {}
     notes: list[str] = []
     X, y = dataset.X, dataset.y
-    X_train, X_test, y_train, y_test = X.iloc[split.train], X.iloc[split.test], y[split.train], y[split.test]
+    X_train, X_test = X.iloc[split.train], X.iloc[split.test]
+    y_train, y_test = y[split.train], y[split.test]
     # 1. Fit on every feature.
     model = make_model(model_name, params, seed, dataset.numeric, dataset.categorical,
                        dataset.needs_column_transformer)

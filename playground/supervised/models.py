@@ -195,8 +195,7 @@ _CLASSES = {"Logistic regression": LogisticRegression, "k-nearest neighbours": K
             "Neural network": MLPClassifier}
 
 
-def make_preprocessor(numeric: tuple[str, ...] | list[str], categorical: tuple[str, ...] | list[str],
-                      column_transformer: bool):
+def make_preprocessor(numeric, categorical, column_transformer: bool):
     """StandardScaler, or the CSV ColumnTransformer (impute + scale / impute + one-hot)."""
     if not column_transformer:
         return StandardScaler()

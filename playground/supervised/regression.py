@@ -102,7 +102,8 @@ def _grid_value(name: str, value: int):
     return (int(value), int(value)) if name == "Neural network" else int(value)
 
 
-def fit_regression(data: RegressionData, name: str, complexity: int, seed: int = 0) -> RegressionFit:
+def fit_regression(data: RegressionData, name: str, complexity: int,
+                   seed: int = 0) -> RegressionFit:
     model = make_regressor(name, complexity, seed)
     X = data.x[:, None]  # (n, 1): scikit-learn wants a column of features
     with one_thread(), warnings.catch_warnings():
