@@ -81,6 +81,9 @@ with st.sidebar:
             except UserInputError as exc:
                 csv_error = exc  # shown in the main area, where the user looks
             else:
+                if st.session_state.get("_sup_csv_sha1") != sha1:  # a new file: guess again
+                    ui.forget("sup_target")
+                    st.session_state["_sup_csv_sha1"] = sha1
                 guess = ui.csv_target_guess(sha1, csv_bytes, settings.max_upload_mb,
                                             settings.max_csv_rows)
                 target = ui.kept(st.selectbox, "Target column (the class to predict)",
@@ -155,8 +158,11 @@ if tab_classify.open:
                     if result.plane.projected:
                         n_features = len(dataset.numeric) + len(dataset.categorical)
                         ev = sum(result.plane.explained)
+                        why = (f"This data has {n_features} features" if n_features > 2 else
+                               f"After one-hot encoding and filling in missing values the model "
+                               f"sees {result.n_inputs} input columns, not two plain numbers")
                         st.warning(
-                            f"This data has {n_features} features: more than a flat picture can "
+                            f"{why}: more than a flat picture can "
                             "show. The scores below use **all** of them. The picture shows every "
                             "row projected onto its first two principal components (PCA, "
                             f"{ev:.0%} of the spread of the scaled data) and the boundary of the "
@@ -191,6 +197,9 @@ if tab_classify.open:
                 right.caption("Every threshold on the model's score gives one point: how many "
                               "positives it catches (up) for how many false alarms (right). "
                               "AUC 1 = perfect ranking, 0.5 = guessing.")
+            elif dataset.n_classes == 2:
+                right.caption("No ROC curve: the test rows hold a single class. Move the split "
+                              "slider or the seed.")
             else:
                 right.caption("The ROC curve is drawn for two classes; this data has "
                               f"{dataset.n_classes}.")

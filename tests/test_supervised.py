@@ -197,6 +197,12 @@ def test_metrics_agree_with_sklearn(moons):
     assert svm.roc is not None and 0.5 < svm.roc[2] <= 1
 
 
+def test_more_neighbours_than_training_rows_is_a_clear_message():
+    data = load_dataset("moons", 50, 0.2, 0)
+    with pytest.raises(UserInputError, match="only 40 training rows"):
+        classify(data, split_dataset(data, 0.2, 0), "k-nearest neighbours", {"n_neighbors": 45})
+
+
 def test_multiclass_metrics_are_macro_and_have_no_roc():
     data = load_dataset("blobs", 150, 0.4, 0)
     result = classify(data, split_dataset(data, 0.2, 0), "k-nearest neighbours")

@@ -154,6 +154,8 @@ def test_csv_upload_with_text_and_nan_columns():
     info = " ".join(i.value for i in at.info)
     assert "Missing values filled in" in info and "one-hot" in info
     assert at.selectbox(key="sup_target").value == "label"
+    # one number + one text column: the picture is a projection, and the page says why
+    assert any("sees 3 input columns" in w.value for w in at.warning)
     assert "ColumnTransformer" in at.get("code")[0].proto.code_text
 
 
@@ -178,3 +180,19 @@ def test_upload_over_the_limit(monkeypatch):
     upload(at, "big.csv", b"a,b,label\n" + b"1.0,2.0,x\n" * 120_000)
     assert not at.exception
     assert any("limit here is 1 MB" in e.value for e in at.error)
+
+
+def test_a_new_upload_guesses_its_own_target():
+    at = run_page()
+    first = b"p,q,t\n" + b"".join(b"%d,%d,%s\n" % (i, i * i % 7, b"ab"[i % 2:i % 2 + 1])
+                                  for i in range(40))
+    upload(at, "a.csv", first)
+    assert at.selectbox(key="sup_target").value == "t"
+    at.selectbox(key="sup_target").set_value("q").run()
+    assert not at.exception and not at.error  # q has 7 values: a fine target too
+    second = b"u,v,w\n" + b"".join(b"%d,%d,%s\n" % (i, i * 3 % 5, b"xy"[i % 2:i % 2 + 1])
+                                   for i in range(40))
+    at.file_uploader(key="sup_csv").set_value(("b.csv", second, "text/csv"))
+    at.run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="sup_target").value == "w"

@@ -33,6 +33,7 @@ from sklearn.model_selection import (ShuffleSplit, StratifiedShuffleSplit, learn
 from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
+from playground.errors import UserInputError
 from playground.supervised.data import Dataset, Split
 from playground.supervised.models import (MODELS, complexity_values, grid_value, make_model,
                                           make_preprocessor, mlp_max_iter)
@@ -101,6 +102,7 @@ class ClassifyResult:
     train_pred: np.ndarray
     test_pred: np.ndarray
     fit_seconds: float
+    n_inputs: int  # columns the classifier sees after preprocessing (one-hot adds some)
     notes: list[str] = field(default_factory=list)
 
 
@@ -171,6 +173,10 @@ def classify(dataset: Dataset, split: Split, model_name: str, params: dict | Non
     params = params or {}
     notes: list[str] = []
     X, y = dataset.X, dataset.y
+    k = {**MODELS[model_name].defaults(), **params}.get("n_neighbors", 0)
+    if model_name == "k-nearest neighbours" and k > len(split.train):
+        raise UserInputError(f"k = {k} neighbours, but there are only {len(split.train)} "
+                             f"training rows. Choose k of at most {len(split.train)}.")
     X_train, X_test = X.iloc[split.train], X.iloc[split.test]
     y_train, y_test = y[split.train], y[split.test]
     # 1. Fit on every feature.
@@ -208,9 +214,10 @@ def classify(dataset: Dataset, split: Split, model_name: str, params: dict | Non
                   explained=explained, train_pred=plane_train_pred, test_pred=plane_test_pred,
                   train_accuracy=float(accuracy_score(y_train, plane_train_pred)),
                   test_accuracy=float(accuracy_score(y_test, plane_test_pred)))
+    n_inputs = model.named_steps["prep"].transform(X_train.iloc[:1]).shape[1]
     return ClassifyResult(model_name=model_name, model=model, metrics=metrics, plane=plane,
                           train_pred=train_pred, test_pred=test_pred, fit_seconds=fit_seconds,
-                          notes=notes)
+                          n_inputs=int(n_inputs), notes=notes)
 
 
 # ---------------------------------------------------------------------------

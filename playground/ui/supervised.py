@@ -70,7 +70,7 @@ def dataset(data_key: tuple, _csv: bytes | None = None, max_upload_mb: float = 1
     return load_dataset(name, n, noise, seed)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner="Training the model…")
 def classification(data_key: tuple, _dataset: Dataset, _split: Split, test_size: float,
                    seed: int, model: str, params: tuple) -> learn.ClassifyResult:
     return learn.classify(_dataset, _split, model, dict(params), seed)
