@@ -149,8 +149,10 @@ def compare_figure(results: list[ClassifyResult], dataset: Dataset, split: Split
         for trace in _boundary_traces(result.plane, dataset, split, legend=False,
                                       marker_size=5, mark_errors=False):
             fig.add_trace(trace, row=i // cols + 1, col=i % cols + 1)
-    fig.update_xaxes(showticklabels=False, showgrid=False, range=[first.xs[0], first.xs[-1]])
-    fig.update_yaxes(showticklabels=False, showgrid=False, range=[first.ys[0], first.ys[-1]])
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False,
+                     range=[first.xs[0], first.xs[-1]])
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False,
+                     range=[first.ys[0], first.ys[-1]])
     fig.update_layout(height=290 * rows, margin=dict(l=5, r=5, t=50, b=5), plot_bgcolor="white")
     fig.update_annotations(font_size=13)
     return fig
@@ -174,8 +176,12 @@ def curve_figure(curve: Curve, title: str, current: float | None = None,
         fig.add_trace(go.Scatter(x=curve.x, y=mean, mode="lines+markers", name=name,
                                  line=dict(color=colour, width=3)))
     if current is not None:
-        fig.add_vline(x=current, line=dict(color="grey", dash="dot"),
-                      annotation_text="current", annotation_position="top")
+        # a trace, not add_vline: its label would be placed at 10^x on a log axis
+        lo, hi = y_range or (float(np.nanmin(np.r_[curve.train_mean, curve.test_mean])),
+                             float(np.nanmax(np.r_[curve.train_mean, curve.test_mean])))
+        fig.add_trace(go.Scatter(x=[current, current], y=[lo, hi], mode="lines",
+                                 name=f"current ({current:g})", hoverinfo="skip",
+                                 line=dict(color="grey", dash="dot", width=2)))
     fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=50, b=10),
                       legend=dict(orientation="h", y=-0.25, yanchor="top"))
     arrow = "" if flexible_right is None else "  (more flexible →)"
