@@ -55,6 +55,20 @@ ENV_DEFAULTS = {  # hyper-parameters that work on each world; the user can chang
     "CliffWalking": dict(rl_gamma=1.0, rl_alpha=0.5, rl_epsilon=0.1, rl_episodes=500),
 }
 METHOD_KEYS = {label: key for key, label in alg.METHODS.items()}
+MAX_ROUNDS = max(100, min(10_000, settings.max_training_steps))
+# Every widget's starting value. The page keeps them in Session State itself (re-assigned on
+# each run), so a value survives runs in which its widget is not drawn: another tab is open,
+# or the grid has an error.
+WIDGET_DEFAULTS = {
+    "rl_env": ENV_CHOICES[0], "rl_preset": next(iter(rl_envs.GRID_PRESETS)), "rl_step_reward": -0.1,
+    "rl_slippery": False, "rl_map": "4x4", "rl_method": "Q-learning", "rl_seed": 0,
+    **{k: min(v, MAX_EPISODES) if k == "rl_episodes" else v
+       for k, v in ENV_DEFAULTS[ENV_CHOICES[0]].items()},
+    "cmp_methods": ["Q-learning", "SARSA"], "cmp_episodes": max(50, min(500, MAX_EPISODES)),
+    "cmp_runs": 5, "cmp_epsilon": 0.1, "cmp_alpha": 0.5, "cmp_gamma": 1.0,
+    "bd_products": 5, "bd_rounds": min(2000, MAX_ROUNDS), "bd_runs": 20, "bd_epsilon": 0.1,
+    "bd_seed": 0, "bd_reveal": False,
+}
 
 
 # --- cached computations (keyed by the real inputs) ---------------------------------
@@ -125,7 +139,8 @@ def _apply_env_defaults() -> None:
 
 
 def _reset_grid_edits() -> None:
-    st.session_state.pop("rl_grid", None)
+    for k in ("rl_grid", "rl_grid_saved", "rl_grid_base"):
+        st.session_state.pop(k, None)
 
 
 def _step_sweep(max_sweeps: int) -> None:
@@ -145,37 +160,41 @@ def _restart() -> None:
 
 
 def choose_environment() -> tuple[rl_envs.TabularEnv, tuple] | None:
-    for k, v in ENV_DEFAULTS["Your grid world"].items():
-        st.session_state.setdefault(k, min(v, MAX_EPISODES) if k == "rl_episodes" else v)
     kind = st.radio("World", ENV_CHOICES, horizontal=True, key="rl_env",
                     on_change=_apply_env_defaults)
     cells, step_reward, slippery, map_name = (), 0.0, False, "4x4"
     if kind == "Your grid world":
-        left, right = st.columns([3, 2])
-        with right:
-            preset = st.selectbox("Start from", list(rl_envs.GRID_PRESETS), key="rl_preset",
-                                  on_change=_reset_grid_edits)
-            step_reward = st.slider("Reward per step on floor", -1.0, 0.0, -0.1, 0.05,
-                                    key="rl_step_reward",
-                                    help="A small cost per move makes short paths better.")
-            st.caption("Cells: " + " · ".join(f"`{c}` {rl_envs.CELL_LABELS[c][2:]}"
-                                              for c in rl_envs.CELL_CODES))
-        with left:
-            rows = rl_envs.GRID_PRESETS[preset]
-            frame = pd.DataFrame([list(r) for r in rows], columns=[str(c) for c in range(len(rows[0]))])
-            edited = st.data_editor(
-                frame, key="rl_grid", num_rows="fixed", hide_index=True,
-                column_config={c: st.column_config.SelectboxColumn(c, options=list(rl_envs.CELL_CODES),
-                                                                   required=True, width="small")
-                               for c in frame.columns})
-            st.caption("Click a cell to change it: draw walls, traps, prizes, the start S and goals G.")
+        c1, c2 = st.columns(2)
+        preset = c1.selectbox("Start from", list(rl_envs.GRID_PRESETS), key="rl_preset",
+                              on_change=_reset_grid_edits)
+        step_reward = c2.slider("Reward per step on floor", -1.0, 0.0, step=0.05,
+                                key="rl_step_reward",
+                                help="A small cost per move makes short paths better.")
+        # The editor shows a base grid plus the user's edits. The base stays fixed while the
+        # editor lives; when Streamlit drops the editor (another tab was open) it restarts
+        # from the last edited grid, so edits are not lost.
+        if "rl_grid" not in st.session_state or st.session_state.get("rl_grid_base", ("",))[0] != preset:
+            saved = st.session_state.get("rl_grid_saved")
+            base = (saved[1] if saved and saved[0] == preset
+                    else [list(r) for r in rl_envs.GRID_PRESETS[preset]])
+            st.session_state["rl_grid_base"] = (preset, base)
+        base = st.session_state["rl_grid_base"][1]
+        frame = pd.DataFrame(base, columns=[str(c) for c in range(len(base[0]))])
+        edited = st.data_editor(
+            frame, key="rl_grid", num_rows="fixed", hide_index=True,
+            column_config={c: st.column_config.SelectboxColumn(c, options=list(rl_envs.CELL_CODES),
+                                                               required=True, width="small")
+                           for c in frame.columns})
+        st.caption("Click a cell to change it. Cells: " + " · ".join(
+            f"`{c}` {rl_envs.CELL_LABELS[c][2:]}" for c in rl_envs.CELL_CODES))
+        st.session_state["rl_grid_saved"] = (preset, edited.values.tolist())
         with friendly_errors("building the grid world"):
             cells = rl_envs.parse_grid(edited.values.tolist())
         if not cells:
             return None
     elif kind == "FrozenLake":
         c1, c2 = st.columns(2)
-        slippery = c1.toggle("Slippery ice", value=False, key="rl_slippery",
+        slippery = c1.toggle("Slippery ice", key="rl_slippery",
                              help="Each move goes the intended way or to either side, p = 1/3 each.")
         map_name = c2.selectbox("Map", ["4x4", "8x8"], key="rl_map")
         st.caption("Gymnasium `FrozenLake-v1`: reward 1 for reaching G, 0 otherwise; falling into "
@@ -196,7 +215,8 @@ def planning_section(env: rl_envs.TabularEnv, env_key: tuple, gamma: float) -> a
         "value flows backwards from the rewards, one step per sweep. The arrows show the best "
         "action under the current values.")
     vi = plan(env, env_key, gamma)
-    if st.session_state.get("rl_vi_for") != (env_key, gamma):  # a new world: start at sweep 3
+    if st.session_state.get("rl_vi_for") != (env_key, gamma) or "rl_vi_sweeps" not in st.session_state:
+        # a new world (or γ): start again at sweep 3
         st.session_state["rl_vi_for"] = (env_key, gamma)
         st.session_state["rl_vi_sweeps"] = min(3, vi.sweeps)
     st.session_state["rl_vi_sweeps"] = min(st.session_state["rl_vi_sweeps"], vi.sweeps)
@@ -236,7 +256,7 @@ def learning_section(env: rl_envs.TabularEnv, env_key: tuple, gamma: float,
     c1, c2, c3 = st.columns([3, 2, 1])
     method = METHOD_KEYS[c1.radio("Algorithm", list(METHOD_KEYS), key="rl_method", horizontal=True)]
     episodes = c2.slider("Episodes", 10, MAX_EPISODES, step=10, key="rl_episodes")
-    seed = c3.number_input("Seed", 0, 10_000, 0, key="rl_seed")
+    seed = c3.number_input("Seed", 0, 10_000, key="rl_seed")
     c4, c5 = st.columns(2)
     alpha = c4.slider("Learning rate α", 0.01, 1.0, step=0.01, key="rl_alpha",
                       help="Monte Carlo averages returns (step 1/N) and does not use α.")
@@ -300,7 +320,8 @@ def learning_section(env: rl_envs.TabularEnv, env_key: tuple, gamma: float,
                     "the agent really used:")
         i = 0
         if len(updates) > 1:
-            if st.session_state.get("rl_update_for") != key:  # new run: show its biggest change
+            if st.session_state.get("rl_update_for") != key or "rl_update_step" not in st.session_state:
+                # a new run: start at the update that changed Q the most
                 st.session_state["rl_update_for"] = key
                 st.session_state["rl_update_step"] = int(np.argmax(
                     [abs(u.target - u.q_before) for u in updates]))
@@ -332,8 +353,11 @@ def grid_tab() -> None:
     env, env_key = chosen
     gamma = st.slider("Discount γ (how much later rewards count)", 0.0, 1.0, step=0.01,
                       key="rl_gamma")
+    vi = None
     with friendly_errors("planning"):
         vi = planning_section(env, env_key, gamma)
+    if vi is None:
+        return
     st.divider()
     with friendly_errors("training"):
         learning_section(env, env_key, gamma, vi)
@@ -349,15 +373,13 @@ def compare_tab() -> None:
         "it prefers the safer path further from the edge and collects **more** reward while "
         "learning. Curves are averaged over several seeds.")
     c1, c2, c3 = st.columns([2, 1, 1])
-    methods = c1.multiselect("Algorithms", list(METHOD_KEYS), default=["Q-learning", "SARSA"],
-                             key="cmp_methods")
-    episodes = c2.slider("Episodes", 50, max(50, min(2000, MAX_EPISODES)),
-                         max(50, min(500, MAX_EPISODES)), 50, key="cmp_episodes")
-    runs = c3.slider("Seeds averaged", 1, 10, 5, key="cmp_runs")
+    methods = c1.multiselect("Algorithms", list(METHOD_KEYS), key="cmp_methods")
+    episodes = c2.slider("Episodes", 50, max(50, min(2000, MAX_EPISODES)), step=50, key="cmp_episodes")
+    runs = c3.slider("Seeds averaged", 1, 10, key="cmp_runs")
     c4, c5, c6 = st.columns(3)
-    epsilon = c4.slider("Exploration ε", 0.0, 0.5, 0.1, 0.01, key="cmp_epsilon")
-    alpha = c5.slider("Learning rate α", 0.05, 1.0, 0.5, 0.05, key="cmp_alpha")
-    gamma = c6.slider("Discount γ", 0.8, 1.0, 1.0, 0.01, key="cmp_gamma")
+    epsilon = c4.slider("Exploration ε", 0.0, 0.5, step=0.01, key="cmp_epsilon")
+    alpha = c5.slider("Learning rate α", 0.05, 1.0, step=0.05, key="cmp_alpha")
+    gamma = c6.slider("Discount γ", 0.8, 1.0, step=0.01, key="cmp_gamma")
     if not methods:
         st.info("Pick at least one algorithm.")
         return
@@ -415,13 +437,12 @@ def bandit_tab() -> None:
         "recommending the truly best product: a learner that stops exploring wrong products has "
         "a regret curve that flattens.")
     c1, c2, c3 = st.columns(3)
-    n_products = c1.slider("Products", 2, len(bandits.PRODUCT_NAMES), 5, key="bd_products")
-    rounds = c2.slider("Visitors (rounds)", 100, max(100, min(10_000, settings.max_training_steps)),
-                       min(2000, max(100, settings.max_training_steps)), 100, key="bd_rounds")
-    runs = c3.slider("Runs averaged", 1, 50, 20, key="bd_runs")
+    n_products = c1.slider("Products", 2, len(bandits.PRODUCT_NAMES), key="bd_products")
+    rounds = c2.slider("Visitors (rounds)", 100, MAX_ROUNDS, step=100, key="bd_rounds")
+    runs = c3.slider("Runs averaged", 1, 50, key="bd_runs")
     c4, c5, _ = st.columns(3)
-    epsilon = c4.slider("ε of ε-greedy", 0.0, 1.0, 0.1, 0.01, key="bd_epsilon")
-    seed = c5.number_input("Shop seed", 0, 10_000, 0, key="bd_seed")
+    epsilon = c4.slider("ε of ε-greedy", 0.0, 1.0, step=0.01, key="bd_epsilon")
+    seed = c5.number_input("Shop seed", 0, 10_000, key="bd_seed")
     shop, res = play_bandits(int(n_products), int(rounds), int(runs), float(epsilon), int(seed))
     cols = st.columns(len(res))
     for col, (algo, run) in zip(cols, res.items()):
@@ -442,6 +463,8 @@ def bandit_tab() -> None:
                "sticks with the first product that sells, and its regret climbs in a straight line.")
 
 
+for _k, _v in WIDGET_DEFAULTS.items():
+    st.session_state[_k] = st.session_state.get(_k, _v)
 tab_grid, tab_cmp, tab_bandit = st.tabs(
     ["Grid world & Gymnasium", "Compare on CliffWalking", "Bandits"], key="rl_tab", on_change="rerun")
 if tab_grid.open:

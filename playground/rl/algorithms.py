@@ -16,7 +16,7 @@ tie-breaking) and another the environment, both derived from ``seed``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -401,7 +401,3 @@ def moving_average(x: np.ndarray, window: int) -> np.ndarray:
     idx = np.arange(1, len(x) + 1)
     lo = np.maximum(idx - window, 0)
     return (c[idx] - c[lo]) / (idx - lo)
-
-
-def with_config(cfg: AgentConfig, **changes) -> AgentConfig:
-    return replace(cfg, **changes)

@@ -12,7 +12,7 @@ from plotly.colors import sample_colorscale
 from playground.rl.algorithms import Rollout, moving_average
 from playground.rl.bandits import ALGORITHMS, BanditRun, Shop
 from playground.rl.envs import (
-    ARROWS, CELL_REWARDS, CLIFF, DELTAS, GOAL, HOLE, PRIZE, START, TRAP, WALL, TabularEnv,
+    ARROWS, CLIFF, DELTAS, GOAL, HOLE, PRIZE, START, TRAP, WALL, TabularEnv,
 )
 
 VALUE_SCALE = "RdYlGn"
@@ -225,7 +225,8 @@ def paths_figure(env: TabularEnv, paths: dict[str, Rollout],
     return _grid_layout(fig, env, title, height=grid_height(env, 680, 150))
 
 
-def rollout_figure(env: TabularEnv, ro: Rollout, title: str = "The learned policy, step by step") -> go.Figure:
+def rollout_figure(env: TabularEnv, ro: Rollout,
+                   title: str = "The learned policy, step by step") -> go.Figure:
     """An animation of one episode: press play, or drag the step slider."""
     h, w = env.shape
     rc = [divmod(s, w) for s in ro.states]

@@ -47,7 +47,8 @@ def mc_update_latex(env: TabularEnv, u: Update) -> list[str]:
     """First-visit Monte Carlo: move Q(s,a) 1/N of the way to the return G."""
     a = env.actions[u.action]
     n = round(1 / u.step_size)
-    head = f"s = {state_name(env, u.state)},\\quad a = \\text{{{a}}},\\quad G = {_n(u.reward)},\\quad N(s,a) = {n}"
+    head = (f"s = {state_name(env, u.state)},\\quad a = \\text{{{a}}},\\quad G = {_n(u.reward)},"
+            f"\\quad N(s,a) = {n}")
     body = (r"\begin{aligned}Q(s,a) &\leftarrow Q(s,a) + \tfrac{1}{N(s,a)}\,\big[\,G - Q(s,a)\,\big]\\"
             f"&= {_n(u.q_before)} + \\tfrac{{1}}{{{n}}}\\,\\big[\\,{_n(u.target)} - {_n(u.q_before)}\\,\\big]"
             f" = \\mathbf{{{u.q_after:.3f}}}\\end{{aligned}}")

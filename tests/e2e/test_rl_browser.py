@@ -1,5 +1,5 @@
 """Browser tests of the reinforcement-learning page beyond the smoke test: every tab
-draws its charts, the grid editor accepts a click-edit, a bad grid shows a message.
+draws its charts, a bad grid edited with clicks shows a message and the page recovers.
 Screenshots (tall viewport, whole page) go to tests/e2e/screenshots/reinforcement-*.png."""
 
 from __future__ import annotations
@@ -26,6 +26,44 @@ def _charts(page) -> int:
 def _no_exception(page) -> None:
     exc = page.locator('[data-testid="stException"]')
     assert exc.count() == 0, exc.first.inner_text()
+
+
+def _set_cell(page, row: int, col: int, code: str) -> None:
+    """Edit one cell of the grid editor as a user does: click it, type the code, Enter."""
+    editor = page.locator('[data-testid="stDataFrame"]').first
+    box = editor.bounding_box()
+    n_cols = 8  # the default maze is 6 x 8; rows and the header are about 35 px high
+    page.mouse.click(box["x"] + box["width"] / n_cols * (col + 0.5), box["y"] + 35 * (row + 1) + 17)
+    page.keyboard.type(code)  # opens the cell's selectbox filtered to this option
+    page.locator('[role="option"]').filter(has_text=code).first.wait_for(timeout=10_000)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # leave the grid: the edit is sent and the script reruns
+    page.wait_for_timeout(500)
+    wait_until_idle(page)
+
+
+def test_grid_editor_in_browser(server, browser):  # noqa: F811
+    page = _open(browser, f"{server}/reinforcement")
+    try:
+        _set_cell(page, 0, 0, ".")  # remove the start
+        alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
+        assert any("exactly one start" in a for a in alerts), alerts
+        _no_exception(page)
+        _set_cell(page, 0, 0, "S")  # put it back: the page recovers
+        _set_cell(page, 4, 5, "#")  # and a wall on the short way makes the path longer
+        _no_exception(page)
+        assert not page.locator('[data-testid="stAlert"]').count()
+        assert _charts(page) >= 5
+        assert page.get_by_text("One test episode of the greedy policy: 16 steps").count() == 1
+        # the edit survives a visit to another tab
+        page.get_by_role("tab", name="Bandits").click()
+        wait_until_idle(page)
+        page.get_by_role("tab", name="Grid world & Gymnasium").click()
+        wait_until_idle(page)
+        assert page.get_by_text("One test episode of the greedy policy: 16 steps").count() == 1
+        page.screenshot(path=str(SHOTS / "reinforcement-edited.png"), full_page=True)
+    finally:
+        page.close()
 
 
 def test_reinforcement_tabs_in_browser(server, browser):  # noqa: F811
