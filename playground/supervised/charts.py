@@ -96,7 +96,7 @@ def boundary_figure(result: ClassifyResult, dataset: Dataset, split: Split,
     if compact:
         title = title.split(": ", 1)[1] if not plane.projected else "refit on 2-D PCA: " + \
             title.split(": ", 1)[1]
-        legend = dict(orientation="h", y=-0.2, yanchor="top", font=dict(size=10))
+        legend = dict(orientation="h", y=-0.27, yanchor="top", font=dict(size=10))
     else:
         legend = dict(orientation="v", x=1.02, y=1)
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=10),
