@@ -4,8 +4,10 @@ playground.pages and draws the shared sidebar; no model loads here."""
 import streamlit as st
 
 from playground.pages import GROUPS, available_pages
+from playground.ui.entry import run_through_navigation
 from playground.ui.sidebar import render_sidebar
 
+run_through_navigation()
 st.set_page_config(page_title="AI Playground", page_icon=":material/toys:", layout="wide")
 
 sections: dict[str, list] = {group: [] for group in GROUPS}

@@ -8,8 +8,10 @@ from playground.devices import get_device
 from playground.models import registry
 from playground.pages import GROUPS, available_pages
 from playground.ui.common import friendly_errors
+from playground.ui.entry import run_through_navigation
 from playground.ui.models import get_llm
 
+run_through_navigation()
 st.title("AI Playground")
 st.markdown(
     "Learn AI by doing it. Every page runs a real model on your input, here, on this "

@@ -20,7 +20,7 @@ class PageSpec:
     icon: str  # a Material icon name, as st.Page expects
     group: str
     question: str
-    url_path: str
+    url_path: str  # equal to the file's name: see playground/ui/entry.py
 
     @property
     def path(self) -> Path:
@@ -40,7 +40,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/sampling_lab.py", "Temperature & sampling lab", ":material/casino:",
              "Language models",
              "How does an LLM pick the next token, and what do temperature, top-k, top-p and min-p do?",
-             "sampling"),
+             "sampling_lab"),
     PageSpec("pages/gan.py", "GANs", ":material/swords:", "Image generation",
              "Two networks in a contest: how does a generator learn to fool a discriminator?", "gan"),
     PageSpec("pages/diffusion.py", "Diffusion", ":material/blur_on:", "Image generation",

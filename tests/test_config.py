@@ -31,3 +31,5 @@ def test_every_page_has_a_known_group_and_unique_path():
     assert all(p.group in GROUPS for p in PAGES)
     assert len({p.url_path for p in PAGES}) == len(PAGES)
     assert available_pages()[0].url_path == "home"
+    # page URLs equal file names (playground/ui/entry.py relies on it)
+    assert all(Path(p.file).stem == p.url_path for p in PAGES)

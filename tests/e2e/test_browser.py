@@ -5,6 +5,7 @@ tests/e2e/screenshots/ (look at them)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -31,30 +32,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def serve(log_name: str = "streamlit.log"):
+    """A real `streamlit run Home.py` on a free port; yields its URL."""
     port = _free_port()
     SHOTS.mkdir(exist_ok=True)
-    log = open(SHOTS / "streamlit.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
+    with open(SHOTS / log_name, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
         try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                        break
+                except OSError:
+                    if time.time() > deadline:
+                        pytest.fail("streamlit did not start within 60 s")
+                    time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serve() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +143,18 @@ def test_sidebar_model_setting_falls_back_on_screen(server, browser):
         check_page(page, "home-fallback")
     finally:
         page.close()
+
+
+def test_first_visit_of_a_fresh_server_by_deep_link_gets_the_whole_app(browser):
+    """The very first request of a new server goes to a page, not to Home: the page
+    still runs inside Home.py's navigation (grouped sections, shared sidebar)."""
+    spec = available_pages()[-1]
+    with serve("streamlit-deeplink.log") as url:
+        page = open_page(browser, f"{url}/{spec.url_path}")
+        try:
+            sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+            assert "Compute" in sidebar  # Home.py's shared sidebar ran
+            assert spec.group in sidebar  # grouped navigation, not a plain file list
+            assert spec.title in page.locator('[data-testid="stMain"]').inner_text()
+        finally:
+            page.close()
