@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import streamlit as st
@@ -67,3 +67,27 @@ def track(items: Iterable[T], total: int, label: str) -> Iterator[T]:
                              text=f"{label}: {i}/{total} · {elapsed:.1f} s, about {eta:.0f} s left")
     finally:
         bar.empty()
+
+
+def kept(widget: Callable, label: str, key: str, default, **kwargs):
+    """A widget whose value survives while it is not drawn.
+
+    Lazy tabs draw only the open tab's widgets, and Streamlit forgets the state
+    of widgets that were not drawn, so the value is also kept under a second key
+    and put back when the widget comes back."""
+    store = f"_kept_{key}"
+    options = kwargs.get("options")
+    if key not in st.session_state:
+        value = st.session_state.get(store, default)
+        if options is not None and value not in list(options):
+            value = default if default in list(options) else list(options)[0]
+        st.session_state[key] = value
+    value = widget(label, key=key, **kwargs)
+    st.session_state[store] = value
+    return value
+
+
+def forget(key: str) -> None:
+    """Drop a kept widget value (its options changed, e.g. a new upload)."""
+    st.session_state.pop(key, None)
+    st.session_state.pop(f"_kept_{key}", None)
