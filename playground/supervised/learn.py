@@ -43,12 +43,16 @@ _CONTROLLER: ThreadpoolController | None = None
 
 
 def one_thread():
-    """Context: BLAS/OpenMP limited to one thread. On these tiny matrices one
-    thread is faster than several fighting over a shared CPU (a lbfgs network
-    fit went from 3.5 s to 0.2 s). The controller is built once (~10 ms)."""
+    """Context: the BLAS/OpenMP libraries of numpy, scipy and scikit-learn
+    limited to one thread. On these tiny matrices one thread is faster than
+    several fighting over a shared CPU (a lbfgs network fit went from 3.5 s to
+    0.2 s). torch's own thread pools are left alone: other pages share them.
+    The controller is built once (~10 ms)."""
     global _CONTROLLER
     if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
+        every = ThreadpoolController()
+        ours = [c.filepath for c in every.lib_controllers if "torch" not in c.filepath]
+        _CONTROLLER = every.select(filepath=ours)
     return _CONTROLLER.limit(limits=1)
 
 Progress = Callable[[int, int], None]
