@@ -236,7 +236,7 @@ def test_recorded_updates_are_the_td_rule(method):
         assert u.q_after == pytest.approx(u.q_before + alpha * (u.target - u.q_before))
     u = max(res.last_updates, key=lambda u: abs(u.target - u.q_before))
     text = "".join(explain.td_update_latex(env, u, method, gamma))
-    assert f"{u.q_after:.3f}" in text and ("max" in text) == (method == "q_learning")
+    assert f"{u.q_after:.4f}" in text and ("max" in text) == (method == "q_learning")
 
 
 def test_monte_carlo_first_visit_averages_returns():

@@ -39,7 +39,7 @@ def td_update_latex(env: TabularEnv, u: Update, method: str, gamma: float) -> li
         sub = (f"&= {_n(u.q_before)} + {_n(u.step_size)}\\,\\big[\\,{_n(u.reward)} + {_n(gamma)} \\times "
                f"{_n(q_next)} - {_n(u.q_before)}\\,\\big]")
     result = (f"&= {_n(u.q_before)} + {_n(u.step_size)} \\times {_n(u.target - u.q_before)} "
-              f"= \\mathbf{{{u.q_after:.3f}}}")
+              f"= \\mathbf{{{u.q_after:.4f}}}")
     return [lines[0], "\\begin{aligned}" + rule + r"\\" + sub + r"\\" + result + "\\end{aligned}"]
 
 
@@ -51,7 +51,7 @@ def mc_update_latex(env: TabularEnv, u: Update) -> list[str]:
             f"\\quad N(s,a) = {n}")
     body = (r"\begin{aligned}Q(s,a) &\leftarrow Q(s,a) + \tfrac{1}{N(s,a)}\,\big[\,G - Q(s,a)\,\big]\\"
             f"&= {_n(u.q_before)} + \\tfrac{{1}}{{{n}}}\\,\\big[\\,{_n(u.target)} - {_n(u.q_before)}\\,\\big]"
-            f" = \\mathbf{{{u.q_after:.3f}}}\\end{{aligned}}")
+            f" = \\mathbf{{{u.q_after:.4f}}}\\end{{aligned}}")
     return [head, body]
 
 
