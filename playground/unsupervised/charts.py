@@ -111,7 +111,8 @@ def inertia_figure(run: KMeansRun, current: int) -> go.Figure:
                                  marker=dict(size=16, color="rgba(0,0,0,0)",
                                              line=dict(width=2, color="red")), name="this step"))
     fig.update_layout(height=260, margin=_MARGIN, title="Inertia (sum of squared distances)",
-                      xaxis_title="step (circle = assign, square = update)", showlegend=False)
+                      xaxis_title="step (circle = assign, square = update)", showlegend=False,
+                      xaxis=dict(dtick=1 if len(run.steps) <= 20 else None))
     return fig
 
 
@@ -210,8 +211,7 @@ def embedding_figure(E: np.ndarray, digits: np.ndarray, index: np.ndarray, title
                                  marker=dict(size=18, color="rgba(0,0,0,0)",
                                              line=dict(width=3, color="black")),
                                  hoverinfo="skip"))
-    fig.update_layout(title=title, legend_title_text="true digit", dragmode="select",
-                      clickmode="event+select")
+    fig.update_layout(title=title, legend_title_text="true digit")
     return _square(fig, E, height=520)
 
 
@@ -231,7 +231,8 @@ def explained_variance_figure(ratio: np.ndarray, n_show: int = 30) -> go.Figure:
     fig.add_trace(go.Scatter(x=ks, y=cum, mode="lines+markers", name="cumulative",
                              hovertemplate="first %{x}: %{y:.1%}<extra></extra>"), secondary_y=True)
     fig.update_yaxes(title_text="per component", tickformat=".0%", secondary_y=False)
-    fig.update_yaxes(title_text="cumulative", tickformat=".0%", range=[0, 1.02], secondary_y=True)
+    fig.update_yaxes(title_text="cumulative", tickformat=".0%", range=[0, 1.02], dtick=0.25,
+                     showgrid=False, secondary_y=True)
     fig.update_xaxes(title_text="principal component")
     fig.update_layout(height=330, margin=_MARGIN, title="Explained variance",
                       legend=dict(orientation="h", y=-0.25))
@@ -249,10 +250,10 @@ def anomaly_figure(X: np.ndarray, flags: np.ndarray, truth: np.ndarray,
         fig.add_trace(go.Contour(x=xs, y=ys, z=Z, colorscale="Purples", reversescale=True,
                                  showscale=False, opacity=0.55, contours=dict(showlines=False),
                                  hoverinfo="skip", ncontours=15))
-        if threshold is not None:
+        if threshold is not None:  # one contour line, at the threshold
             fig.add_trace(go.Contour(x=xs, y=ys, z=Z, showscale=False, hoverinfo="skip",
-                                     contours=dict(type="constraint", operation="<",
-                                                   value=threshold, coloring="none"),
+                                     contours=dict(coloring="none", start=threshold,
+                                                   end=threshold, size=1.0),
                                      line=dict(color="red", width=2, dash="dash"),
                                      name="flag threshold", showlegend=True))
     groups = (
@@ -276,9 +277,9 @@ def sweep_figure(contaminations: np.ndarray, detections: list[Detection],
     """Precision and recall against the contamination setting."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=contaminations, y=[d.precision for d in detections],
-                             mode="lines", name="precision"))
+                             mode="lines", name="precision", line=dict(color="#1F77B4")))
     fig.add_trace(go.Scatter(x=contaminations, y=[d.recall for d in detections],
-                             mode="lines", name="recall"))
+                             mode="lines", name="recall", line=dict(color="#FF7F0E")))
     fig.add_vline(x=current, line=dict(dash="dash", color="grey"))
     fig.update_xaxes(title_text="contamination (share of points flagged)", tickformat=".0%")
     fig.update_yaxes(range=[0, 1.05], tickformat=".0%")

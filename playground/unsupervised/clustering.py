@@ -133,8 +133,9 @@ def silhouette(X: np.ndarray, labels: np.ndarray, seed: int = 0) -> float | None
     if n_clusters < 2 or n_clusters >= len(lk):  # silhouette needs 2 .. n-1 clusters
         return None
     sample = min(SILHOUETTE_SAMPLE, len(Xk))
-    return float(silhouette_score(Xk, lk, sample_size=sample if sample < len(Xk) else None,
-                                  random_state=seed))
+    with limited_threads():
+        return float(silhouette_score(Xk, lk, sample_size=sample if sample < len(Xk) else None,
+                                      random_state=seed))
 
 
 def adjusted_rand(truth: np.ndarray, labels: np.ndarray) -> float:
