@@ -5,6 +5,7 @@ Screenshots (tall viewport, whole page) go to tests/e2e/screenshots/reinforcemen
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_browser import SHOTS, browser, server, wait_until_idle  # noqa: F401 (fixtures)
 
@@ -34,8 +35,9 @@ def _set_cell(page, row: int, col: int, code: str) -> None:
     box = editor.bounding_box()
     n_cols = 8  # the default maze is 6 x 8; rows and the header are about 35 px high
     page.mouse.click(box["x"] + box["width"] / n_cols * (col + 0.5), box["y"] + 35 * (row + 1) + 17)
+    page.wait_for_timeout(300)
     page.keyboard.type(code)  # opens the cell's selectbox filtered to this option
-    page.locator('[role="option"]').filter(has_text=code).first.wait_for(timeout=10_000)
+    page.locator('[role="option"]').filter(has_text=code).first.wait_for(timeout=30_000)
     page.keyboard.press("Enter")
     page.keyboard.press("Tab")  # leave the grid: the edit is sent and the script reruns
     page.wait_for_timeout(500)
@@ -46,21 +48,22 @@ def test_grid_editor_in_browser(server, browser):  # noqa: F811
     page = _open(browser, f"{server}/reinforcement")
     try:
         _set_cell(page, 0, 0, ".")  # remove the start
-        alerts = page.locator('[data-testid="stAlert"]').all_inner_texts()
-        assert any("exactly one start" in a for a in alerts), alerts
+        expect(page.get_by_text("The grid needs exactly one start cell")).to_be_visible(timeout=30_000)
         _no_exception(page)
         _set_cell(page, 0, 0, "S")  # put it back: the page recovers
         _set_cell(page, 4, 5, "#")  # and a wall on the short way makes the path longer
         _no_exception(page)
-        assert not page.locator('[data-testid="stAlert"]').count()
+        expect(page.locator('[data-testid="stAlert"]')).to_have_count(0, timeout=30_000)
         assert _charts(page) >= 5
-        assert page.get_by_text("One test episode of the greedy policy: 16 steps").count() == 1
+        expect(page.get_by_text("One test episode of the greedy policy: 16 steps")).to_be_visible(
+            timeout=30_000)
         # the edit survives a visit to another tab
         page.get_by_role("tab", name="Bandits").click()
         wait_until_idle(page)
         page.get_by_role("tab", name="Grid world & Gymnasium").click()
         wait_until_idle(page)
-        assert page.get_by_text("One test episode of the greedy policy: 16 steps").count() == 1
+        expect(page.get_by_text("One test episode of the greedy policy: 16 steps")).to_be_visible(
+            timeout=30_000)
         page.screenshot(path=str(SHOTS / "reinforcement-edited.png"), full_page=True)
     finally:
         page.close()
