@@ -17,6 +17,9 @@ from playground.rl import bandits, charts, explain
 from playground.rl import envs as rl_envs
 from playground.ui.common import friendly_errors, page_intro, track
 from playground.ui.rl import recall, remember
+from playground.ui.entry import run_through_navigation
+
+run_through_navigation()  # first visitor of a fresh server: go through Home.py
 
 settings = get_settings()
 MAX_EPISODES = max(10, settings.max_episodes)

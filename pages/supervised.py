@@ -15,6 +15,9 @@ from playground.supervised.learn import TRAIN_FRACTIONS
 from playground.supervised.regression import FUNCTIONS, REGRESSORS, error_curve_from_points
 from playground.ui import supervised as ui
 from playground.ui.common import friendly_errors, page_intro, track
+from playground.ui.entry import run_through_navigation
+
+run_through_navigation()  # first visitor of a fresh server: go through Home.py
 
 settings = get_settings()
 page_intro(

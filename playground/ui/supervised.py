@@ -10,36 +10,12 @@ not once per cached call.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 
 import streamlit as st
 
 from playground.supervised import learn, regression
+from playground.ui.common import forget, kept  # noqa: F401 - used as ui.kept / ui.forget by the page
 from playground.supervised.data import Dataset, Split, csv_dataset, load_dataset, read_csv_bytes
-
-
-def kept(widget: Callable, label: str, key: str, default, **kwargs):
-    """A widget whose value survives while it is not drawn.
-
-    The tabs run lazily (only the open one draws its widgets) and Streamlit
-    forgets the state of widgets that were not drawn, so the value is also kept
-    under a second key and put back when the widget comes back."""
-    store = f"_kept_{key}"
-    options = kwargs.get("options")
-    if key not in st.session_state:
-        value = st.session_state.get(store, default)
-        if options is not None and value not in list(options):
-            value = default if default in list(options) else list(options)[0]
-        st.session_state[key] = value
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
-
-
-def forget(key: str) -> None:
-    """Drop a kept widget value (its options changed, e.g. a new CSV)."""
-    st.session_state.pop(key, None)
-    st.session_state.pop(f"_kept_{key}", None)
 
 
 def digest(data: bytes) -> str:

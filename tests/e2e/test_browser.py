@@ -84,7 +84,7 @@ def wait_until_idle(page, timeout_s: float = 240.0, quiet_s: float = 2.0) -> Non
     deadline = time.time() + timeout_s
     quiet_since = None
     busy = ('[data-testid="stStatusWidget"], [data-testid="stSkeleton"], '
-            '[data-testid="stSpinner"], [data-testid="stAppSkeleton"]')
+            '[data-testid="stSpinner"], [data-testid="stAppSkeleton"], [data-testid="stProgress"]')
     while time.time() < deadline:
         drawn = page.locator('[data-testid="stMain"] [data-testid="stElementContainer"]').count() > 0
         if not drawn or page.locator(busy).count() > 0:
