@@ -56,9 +56,10 @@ class PCAResult:
 
 def pca(X: np.ndarray) -> PCAResult:
     """scikit-learn PCA with every component kept (64 for the digits)."""
-    model = PCA(n_components=min(X.shape)).fit(X)
-    return PCAResult(model.transform(X)[:, :2], model.mean_, model.components_,
-                     model.explained_variance_ratio_)
+    with limited_threads():
+        model = PCA(n_components=min(X.shape)).fit(X)
+        embedding = model.transform(X)[:, :2]
+    return PCAResult(embedding, model.mean_, model.components_, model.explained_variance_ratio_)
 
 
 def tsne(X: np.ndarray, perplexity: float = 30.0, seed: int = 0, max_iter: int = 500) -> np.ndarray:
