@@ -93,9 +93,11 @@ def logic_rows() -> None:
         return run
 
     for name, ours_fn, model, label in (
-        ("DBSCAN eps change (moons)", view("DBSCAN", eps=0.3), DBSCAN(eps=0.3), "sklearn DBSCAN fit"),
+        ("DBSCAN eps change (moons)", view("DBSCAN", eps=0.3), DBSCAN(eps=0.3),
+         "sklearn DBSCAN fit"),
         ("Gaussian mixture k change (moons)", view("Gaussian mixture", k=2),
-         GaussianMixture(2, n_init=2, init_params="k-means++", random_state=0), "sklearn GaussianMixture fit"),
+         GaussianMixture(2, n_init=2, init_params="k-means++", random_state=0),
+         "sklearn GaussianMixture fit"),
         ("Agglomerative + dendrogram (moons)", view("Agglomerative", k=2),
          AgglomerativeClustering(2), "sklearn AgglomerativeClustering fit"),
     ):

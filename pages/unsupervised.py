@@ -8,8 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from playground.ui import unsupervised as ui
-from playground.ui.common import friendly_errors, page_intro
+from playground.ui.common import friendly_errors, kept, page_intro
+from playground.ui.entry import run_through_navigation
 from playground.unsupervised import anomaly, baskets, charts, clustering, data, kmeans, reduction
+
+run_through_navigation()  # first visitor of a fresh server: go through Home.py
 
 page_intro(
     "Unsupervised learning",
@@ -59,51 +62,51 @@ if clustering_tab.open:
     with clustering_tab:
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            name = ui.kept(st.selectbox, "Data set", "unsup_dataset", "blobs",
+            name = kept(st.selectbox, "Data set", "unsup_dataset", "blobs",
                            options=list(DATASET_LABELS), format_func=DATASET_LABELS.get,
                            on_change=_reset_k)
         digits = name == "digits"
         with c2:
-            n_points = 1797 if digits else ui.kept(
+            n_points = 1797 if digits else kept(
                 st.slider, "Points", "unsup_n", 400, min_value=100, max_value=2000, step=100)
             n_blobs = 4
             if name == "blobs":
-                n_blobs = ui.kept(st.slider, "True number of blobs", "unsup_blobs", 4,
+                n_blobs = kept(st.slider, "True number of blobs", "unsup_blobs", 4,
                                   min_value=2, max_value=8,
                                   help="How many groups the generator draws (hidden from "
                                        "the algorithms).")
         with c3:
-            algorithm = ui.kept(st.selectbox, "Algorithm", "unsup_algorithm", "k-means",
+            algorithm = kept(st.selectbox, "Algorithm", "unsup_algorithm", "k-means",
                                 options=list(clustering.ALGORITHMS))
-            seed = ui.kept(st.number_input, "Seed", "unsup_seed", 0, min_value=0, max_value=9999,
+            seed = kept(st.number_input, "Seed", "unsup_seed", 0, min_value=0, max_value=9999,
                            step=1, help="Seeds the data and every random start.")
         with c4:
             k, init, eps, min_samples, cov, linkage = 3, "k-means++", 0.3, 5, "full", "ward"
             if algorithm != "DBSCAN":
-                k = ui.kept(st.slider, "k (number of clusters)", "unsup_k",
+                k = kept(st.slider, "k (number of clusters)", "unsup_k",
                             data.true_groups(name, n_blobs), min_value=1, max_value=15)
             if algorithm == "k-means":
-                init = ui.kept(st.selectbox, "Starting centres", "unsup_init", "k-means++",
+                init = kept(st.selectbox, "Starting centres", "unsup_init", "k-means++",
                                options=list(kmeans.INITS),
                                help="k-means only finds a local best. Random starting points "
                                     "can leave two centres in one group (blobs, seed 0); "
                                     "k-means++ spreads the starts out.")
             elif algorithm == "DBSCAN":
                 if digits:  # 64 pixels in 0..1: neighbours are 1 to 4 apart
-                    eps = ui.kept(st.slider, "eps (neighbourhood radius)", "unsup_eps_digits",
+                    eps = kept(st.slider, "eps (neighbourhood radius)", "unsup_eps_digits",
                                   1.5, min_value=0.5, max_value=4.0, step=0.05)
                 else:
-                    eps = ui.kept(st.slider, "eps (neighbourhood radius)", "unsup_eps", 0.3,
+                    eps = kept(st.slider, "eps (neighbourhood radius)", "unsup_eps", 0.3,
                                   min_value=0.05, max_value=1.0, step=0.01)
-                min_samples = ui.kept(st.slider, "min_samples", "unsup_min_samples", 5,
+                min_samples = kept(st.slider, "min_samples", "unsup_min_samples", 5,
                                       min_value=2, max_value=30)
             elif algorithm == "Gaussian mixture":
-                cov = ui.kept(st.selectbox, "Covariance", "unsup_cov", "full",
+                cov = kept(st.selectbox, "Covariance", "unsup_cov", "full",
                               options=list(clustering.COVARIANCES),
                               help="full: any ellipse; tied: one shared ellipse; diag: "
                                    "axis-aligned; spherical: circles.")
             else:
-                linkage = ui.kept(st.selectbox, "Linkage", "unsup_linkage", "ward",
+                linkage = kept(st.selectbox, "Linkage", "unsup_linkage", "ward",
                                   options=list(clustering.LINKAGES))
 
         with friendly_errors("clustering"):
@@ -181,7 +184,8 @@ if clustering_tab.open:
                 st.markdown("**What each cluster looks like** (its centre, drawn as an image). "
                             "The algorithm never saw a label, yet the centres look like digits.")
                 st.plotly_chart(charts.digit_grid_figure(
-                    centres[:20].reshape(-1, 8, 8), [f"cluster {j + 1}" for j in range(len(centres[:20]))]),
+                    centres[:20].reshape(-1, 8, 8),
+                    [f"cluster {j + 1}" for j in range(len(centres[:20]))]),
                     width="stretch", key="unsup_centres")
                 counts, rows, cols = clustering.contingency(ds.y, result.labels)
                 st.plotly_chart(charts.contingency_figure(
@@ -235,19 +239,19 @@ if reduction_tab.open:
             "same digit jump from about 60% to above 90%.")
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            method = ui.kept(st.radio, "Method", "unsup_method", "PCA", options=["PCA", "t-SNE"],
+            method = kept(st.radio, "Method", "unsup_method", "PCA", options=["PCA", "t-SNE"],
                              horizontal=True)
         with c2:
-            n_map = ui.kept(st.slider, "Digits on the map", "unsup_map_n", 600, min_value=100,
+            n_map = kept(st.slider, "Digits on the map", "unsup_map_n", 600, min_value=100,
                             max_value=1797, step=100,
                             help="t-SNE time grows with the number of points.")
         with c3:
-            perplexity = ui.kept(st.slider, "t-SNE perplexity", "unsup_perplexity", 30,
+            perplexity = kept(st.slider, "t-SNE perplexity", "unsup_perplexity", 30,
                                  min_value=5, max_value=50, step=5,
                                  help="About how many neighbours each point tries to keep.",
                                  disabled=method != "t-SNE")
         with c4:
-            map_seed = ui.kept(st.number_input, "Seed", "unsup_map_seed", 0, min_value=0,
+            map_seed = kept(st.number_input, "Seed", "unsup_map_seed", 0, min_value=0,
                                max_value=9999, step=1, help="Which digits are drawn, t-SNE start.")
         with friendly_errors("the 2-D map"):
             digit_set = data.load_digit_set()
@@ -261,9 +265,9 @@ if reduction_tab.open:
                     idx, E = ui.tsne_digits(n_map, map_seed, float(perplexity))
             left, right = st.columns([3, 2])
             with right:
-                shown = ui.kept(st.number_input, "Image # to show", "unsup_digit", int(idx[0]),
+                shown = kept(st.number_input, "Image # to show", "unsup_digit", int(idx[0]),
                                 min_value=0, max_value=len(digit_set.X) - 1, step=1)
-                n_comp = ui.kept(st.slider, "PCA components kept", "unsup_ncomp", 10,
+                n_comp = kept(st.slider, "PCA components kept", "unsup_ncomp", 10,
                                  min_value=1, max_value=64,
                                  help="Rebuild the image from its first n PCA coordinates.")
                 image = digit_set.X[shown]
@@ -309,21 +313,21 @@ if anomaly_tab.open:
             "that got flagged).")
         c1, c2, c3, c4 = st.columns(4)
         with c1:
-            kind = ui.kept(st.selectbox, "Data", "unsup_outlier_set", "two blobs",
+            kind = kept(st.selectbox, "Data", "unsup_outlier_set", "two blobs",
                            options=list(data.OUTLIER_SETS))
-            n_out = ui.kept(st.slider, "Injected outliers", "unsup_n_out", 15, min_value=0,
+            n_out = kept(st.slider, "Injected outliers", "unsup_n_out", 15, min_value=0,
                             max_value=60, help="Added to 300 normal points.")
         with c2:
-            detector = ui.kept(st.radio, "Detector", "unsup_detector", anomaly.DETECTORS[0],
+            detector = kept(st.radio, "Detector", "unsup_detector", anomaly.DETECTORS[0],
                                options=list(anomaly.DETECTORS))
         with c3:
-            contamination = ui.kept(st.slider, "Contamination", "unsup_contamination", 0.05,
+            contamination = kept(st.slider, "Contamination", "unsup_contamination", 0.05,
                                     min_value=0.01, max_value=0.30, step=0.01, format="%.2f",
                                     help="The share of points the detector flags.")
         with c4:
-            n_neighbors = ui.kept(st.slider, "LOF neighbours", "unsup_lof_k", 20, min_value=2,
+            n_neighbors = kept(st.slider, "LOF neighbours", "unsup_lof_k", 20, min_value=2,
                                   max_value=60, disabled=detector != "Local outlier factor")
-            out_seed = ui.kept(st.number_input, "Seed", "unsup_out_seed", 0, min_value=0,
+            out_seed = kept(st.number_input, "Seed", "unsup_out_seed", 0, min_value=0,
                                max_value=9999, step=1)
         with friendly_errors("anomaly detection"):
             od = ui.outliers(kind, 300, n_out, out_seed)
@@ -369,20 +373,20 @@ if basket_tab.open:
             "x products.")
         c1, c2, c3 = st.columns(3)
         with c1:
-            n_customers = ui.kept(st.slider, "Customers", "unsup_customers", 1000,
+            n_customers = kept(st.slider, "Customers", "unsup_customers", 1000,
                                   min_value=200, max_value=5000, step=100)
-            shop_seed = ui.kept(st.number_input, "Seed", "unsup_shop_seed", 0, min_value=0,
+            shop_seed = kept(st.number_input, "Seed", "unsup_shop_seed", 0, min_value=0,
                                 max_value=9999, step=1)
         with c2:
-            groups = ui.kept(st.slider, "Customer groups (k-means k)", "unsup_groups", 4,
+            groups = kept(st.slider, "Customer groups (k-means k)", "unsup_groups", 4,
                              min_value=1, max_value=8)
         with c3:
-            min_support = ui.kept(st.slider, "Minimum support", "unsup_support", 0.05,
+            min_support = kept(st.slider, "Minimum support", "unsup_support", 0.05,
                                   min_value=0.01, max_value=0.3, step=0.01,
                                   help="Only item sets in at least this share of baskets.")
-            min_conf = ui.kept(st.slider, "Minimum confidence", "unsup_confidence", 0.6,
+            min_conf = kept(st.slider, "Minimum confidence", "unsup_confidence", 0.6,
                                min_value=0.1, max_value=1.0, step=0.05)
-            max_len = ui.kept(st.radio, "Items per rule", "unsup_rule_len", 2, options=[2, 3],
+            max_len = kept(st.radio, "Items per rule", "unsup_rule_len", 2, options=[2, 3],
                               horizontal=True)
         with friendly_errors("the shopping baskets"):
             shop = ui.shop(n_customers, shop_seed)

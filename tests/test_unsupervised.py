@@ -306,7 +306,8 @@ def test_customer_groups_recover_the_hidden_types(seed):
     shuffled = np.random.default_rng(seed).permutation(labels)
     assert abs(adjusted_rand_score(shop.types, shuffled)) < 0.05
     profile = baskets.profiles(shop.B, labels)
-    assert profile.shape == (4, len(shop.products)) and (0 <= profile).all() and (profile <= 1).all()
+    assert profile.shape == (4, len(shop.products))
+    assert (0 <= profile).all() and (profile <= 1).all()
     table = baskets.describe_clusters(shop.B, labels, shop.products)
     assert table["customers"].sum() == 1000
 
@@ -318,7 +319,8 @@ def test_figures_build():
     ds = data.make_toy("blobs", 200, seed=0, n_blobs=3)
     run = kmeans.kmeans_steps(ds.X, kmeans.init_centres(ds.X, 3, seed=0))
     figs = [
-        charts.kmeans_step_figure(ds.X, run.steps[2], run.steps[2].centres, run.steps[1].centres, "t"),
+        charts.kmeans_step_figure(ds.X, run.steps[2], run.steps[2].centres,
+                                  run.steps[1].centres, "t"),
         charts.inertia_figure(run, 2),
         charts.cluster_figure(ds.X, clustering.run_dbscan(ds.X).labels, "t"),
         charts.dendrogram_figure(clustering.dendrogram(ds.X, 3), 3),

@@ -1,33 +1,12 @@
-"""Streamlit helpers of the unsupervised page: widgets that keep their value while
-their tab is closed, and the cached computations (keyed by their real inputs)."""
+"""Streamlit helpers of the unsupervised page: the cached computations, keyed by
+their real inputs (widgets that survive closed tabs are playground.ui.common.kept)."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
 
 from playground.unsupervised import anomaly, baskets, clustering, data, reduction
-
-
-def kept(widget: Callable, label: str, key: str, default, **kwargs):
-    """A widget whose value survives while it is not drawn.
-
-    Only the open tab draws its widgets, and Streamlit forgets the state of widgets that
-    were not drawn, so the value is also kept under a second key and put back when the
-    widget comes back."""
-    store = f"_kept_{key}"
-    options = kwargs.get("options")
-    if key not in st.session_state:
-        value = st.session_state.get(store, default)
-        if options is not None and value not in list(options):
-            value = default if default in list(options) else list(options)[0]
-        st.session_state[key] = value
-    value = widget(label, key=key, **kwargs)
-    st.session_state[store] = value
-    return value
-
 
 # --- clustering --------------------------------------------------------------------------
 
@@ -58,7 +37,8 @@ def clusters(name: str, n: int, seed: int, n_blobs: int, algorithm: str, k: int,
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def scores(name: str, n: int, seed: int, n_blobs: int, labels: np.ndarray) -> tuple[float | None, float]:
+def scores(name: str, n: int, seed: int, n_blobs: int,
+           labels: np.ndarray) -> tuple[float | None, float]:
     """(silhouette, adjusted Rand index against the true groups) of a clustering."""
     d = dataset(name, n, seed, n_blobs)
     return clustering.silhouette(d.X, labels, seed), clustering.adjusted_rand(d.y, labels)
@@ -71,7 +51,8 @@ def k_curves(name: str, n: int, seed: int, n_blobs: int, k_max: int) -> clusteri
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def dendrogram(name: str, n: int, seed: int, n_blobs: int, k: int, linkage: str) -> clustering.Dendrogram:
+def dendrogram(name: str, n: int, seed: int, n_blobs: int, k: int,
+               linkage: str) -> clustering.Dendrogram:
     d = dataset(name, n, seed, n_blobs)
     return clustering.dendrogram(d.X, k, linkage)
 

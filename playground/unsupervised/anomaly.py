@@ -36,7 +36,8 @@ def _model(method: str, seed: int, n_neighbors: int, novelty: bool = False):
     raise UserInputError(f"Unknown detector {method!r}; pick one of {', '.join(DETECTORS)}.")
 
 
-def normality_scores(X: np.ndarray, method: str, seed: int = 0, n_neighbors: int = 20) -> np.ndarray:
+def normality_scores(X: np.ndarray, method: str, seed: int = 0,
+                     n_neighbors: int = 20) -> np.ndarray:
     """(n,) score of every point, higher = more normal (scikit-learn's convention)."""
     if method == "Local outlier factor" and not 1 <= n_neighbors < len(X):
         raise UserInputError(f"n_neighbors must be between 1 and {len(X) - 1}.")

@@ -24,7 +24,8 @@ def colour(label: int) -> str:
 def _ranges(X2: np.ndarray, pad: float = 0.08) -> tuple[list[float], list[float]]:
     lo, hi = X2.min(axis=0), X2.max(axis=0)
     span = np.maximum(hi - lo, 1e-9)
-    return [lo[0] - pad * span[0], hi[0] + pad * span[0]], [lo[1] - pad * span[1], hi[1] + pad * span[1]]
+    return ([lo[0] - pad * span[0], hi[0] + pad * span[0]],
+            [lo[1] - pad * span[1], hi[1] + pad * span[1]])
 
 
 def _square(fig: go.Figure, X2: np.ndarray, height: int = 460) -> go.Figure:
@@ -118,13 +119,14 @@ def inertia_figure(run: KMeansRun, current: int) -> go.Figure:
 def dendrogram_figure(d: Dendrogram, k: int) -> go.Figure:
     """scipy's dendrogram drawn with plotly: every merge a ⊓, coloured by the cluster it
     ends up in below the cut; the dashed line is the cut that leaves k clusters."""
-    names = sorted({c for c in d.colours if c != "grey"}, key=lambda c: int(c[1:]) if c[1:].isdigit() else 0)
+    names = sorted({c for c in d.colours if c != "grey"},
+                   key=lambda c: int(c[1:]) if c[1:].isdigit() else 0)
     mapping = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(names)}
     mapping["grey"] = "#888888"
     fig = go.Figure()
     for xs, ys, c in zip(d.icoord, d.dcoord, d.colours):
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=mapping.get(c, "#888888"),
-                                                                      width=1.5),
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines",
+                                 line=dict(color=mapping.get(c, "#888888"), width=1.5),
                                  hoverinfo="skip", showlegend=False))
     fig.add_hline(y=d.cut_height, line=dict(dash="dash", color="red"),
                   annotation_text=f"cut: {k} clusters", annotation_position="top right")
@@ -160,7 +162,8 @@ def k_curve_figure(curve: KCurve, true_k: int | None = None) -> go.Figure:
         yaxis=dict(title="inertia"),
         xaxis2=dict(domain=[0.55, 1], title="k", dtick=1, anchor="y2"),
         yaxis2=dict(anchor="x2", title="silhouette"),
-        annotations=[dict(title, x=0.225, text=f"Elbow: inertia vs k (bends at k = {curve.elbow_k})"),
+        annotations=[dict(title, x=0.225,
+                          text=f"Elbow: inertia vs k (bends at k = {curve.elbow_k})"),
                      dict(title, x=0.775,
                           text=f"Silhouette vs k (highest at k = {curve.best_silhouette_k})")],
         shapes=shapes, height=320, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
@@ -281,7 +284,8 @@ def anomaly_figure(X: np.ndarray, flags: np.ndarray, truth: np.ndarray,
          dict(size=11, color="#D62728", symbol="x-open", line=dict(width=2))),
     )
     for name, m, marker in groups:
-        fig.add_trace(go.Scatter(x=X[m, 0], y=X[m, 1], mode="markers", name=f"{name} ({int(m.sum())})",
+        fig.add_trace(go.Scatter(x=X[m, 0], y=X[m, 1], mode="markers",
+                                 name=f"{name} ({int(m.sum())})",
                                  marker=marker, hovertemplate=f"{name}<extra></extra>"))
     fig.update_layout(title=title, legend=dict(orientation="h", y=-0.12))
     return _square(fig, X, height=520)

@@ -6,9 +6,21 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 SMALL_MACHINE_CORES = 4
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _controller() -> ThreadpoolController:
+    """The OpenMP / BLAS libraries of numpy, scipy and scikit-learn, found once (~10 ms).
+    torch's own thread pools are left out: other pages share them."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        every = ThreadpoolController()
+        ours = [c.filepath for c in every.lib_controllers if "torch" not in c.filepath]
+        _CONTROLLER = every.select(filepath=ours)
+    return _CONTROLLER
 
 
 @contextlib.contextmanager
@@ -25,5 +37,5 @@ def limited_threads() -> Iterator[None]:
     if (os.cpu_count() or 1) > SMALL_MACHINE_CORES:
         yield
         return
-    with threadpool_limits(limits=1):
+    with _controller().limit(limits=1):
         yield
