@@ -80,12 +80,19 @@ def points_figure(path: np.ndarray, data: np.ndarray, step: int, n_lines: int = 
     return fig
 
 
-def agreement_figure(steps: list[int], scores: list[float]) -> go.Figure:
-    """How early the prediction of x0 becomes readable: share of the x0 predictions
-    the digit classifier reads as the requested digit, per sampler step."""
-    fig = go.Figure(go.Scatter(x=steps, y=scores, mode="lines+markers", line=dict(color="#6C4AB6")))
-    fig.add_hline(y=0.1, line=dict(color="grey", dash="dot"), annotation_text="chance (10 %)")
-    fig.update_layout(height=240, margin=dict(l=10, r=10, t=30, b=10),
+def agreement_figure(scores: dict[str, list[float]], current: int | None = None) -> go.Figure:
+    """Per sampler step, the share of images the digit classifier reads as the
+    requested digit: one line per kind of image (x_t, predicted x0)."""
+    fig = go.Figure()
+    for (name, ys), color in zip(scores.items(), ("#999999", "#6C4AB6")):
+        fig.add_trace(go.Scatter(x=np.arange(1, len(ys) + 1), y=ys, mode="lines+markers", name=name,
+                                 line=dict(color=color)))
+    fig.add_hline(y=0.1, line=dict(color="grey", dash="dot"), annotation_text="chance (10 %)",
+                  annotation_position="bottom right")
+    if current is not None:
+        fig.add_vline(x=current, line=dict(color="#E4572E", dash="dot"))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10),
                       xaxis_title="sampler step", yaxis_title="read as the requested digit",
-                      yaxis=dict(range=[0, 1.05], tickformat=".0%"))
+                      yaxis=dict(range=[0, 1.05], tickformat=".0%"),
+                      legend=dict(orientation="h", y=1.12))
     return fig

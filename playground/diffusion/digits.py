@@ -34,6 +34,8 @@ from diffusers import UNet2DModel
 
 from playground.diffusion import schedule as sch
 from playground.diffusion.images import IMAGE_SIZE
+from playground.diffusion.threads import one_thread
+from playground.models import registry
 
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "diffusion" / "digits_unet"
 NUM_CLASSES = 10
@@ -88,11 +90,17 @@ def load_model(folder: Path = ASSET_DIR) -> DigitModel:
         raise FileNotFoundError(
             f"No trained digit model in {folder}. Train one with "
             "`.venv/bin/python -m playground.diffusion.train_digits`.")
+    start = time.perf_counter()
     unet = UNet2DModel.from_pretrained(folder).eval()
     scheduler_config = json.loads((folder / "scheduler_config.json").read_text())
     info_path = folder / "training.json"
     info = json.loads(info_path.read_text()) if info_path.exists() else {}
-    return DigitModel(unet, scheduler_config, info, threading.Lock())
+    model = DigitModel(unet, scheduler_config, info, threading.Lock())
+    registry.record(registry.ModelInfo(
+        key="diffusion:digits", name="Digit diffusion UNet (16x16)", role="class-conditional diffusion model",
+        source="trained by the project", detail=str(folder.name), load_seconds=time.perf_counter() - start,
+        parameters=model.parameters))
+    return model
 
 
 @dataclass
@@ -103,6 +111,7 @@ class Trajectory:
 
     labels: np.ndarray  # (B,) requested digits
     timesteps: np.ndarray  # (S,) the t of each step
+    alpha_bar: np.ndarray  # (S,) alpha_bar at each step's t
     x_t: np.ndarray  # (S, B, 16, 16) the model's input at each step
     eps: np.ndarray  # (S, B, 16, 16) the guided noise prediction at each step
     x0: np.ndarray  # (S, B, 16, 16) the predicted clean image at each step (clipped to [-1, 1])
@@ -141,7 +150,7 @@ def sample(model: DigitModel, labels, steps: int = 25, guidance: float = 3.0,
     extra = sch.step_kwargs(scheduler, generator)
     xs, epss, x0s = [], [], []
     start = time.perf_counter()
-    with model.lock:
+    with model.lock, one_thread():
         for i, t in enumerate(scheduler.timesteps):
             model_in = scheduler.scale_model_input(x, t)  # (B, 1, 16, 16), the variance-preserving x_t
             # 1. one forward pass for both predictions (or the conditional one alone when w = 1)
@@ -168,6 +177,7 @@ def sample(model: DigitModel, labels, steps: int = 25, guidance: float = 3.0,
     return Trajectory(
         labels=y.numpy(),
         timesteps=np.asarray([float(t) for t in scheduler.timesteps], np.float32),
+        alpha_bar=np.asarray([sch.alpha_bar_at(scheduler, t) for t in scheduler.timesteps], np.float32),
         x_t=np.stack(xs) if xs else empty,
         eps=np.stack(epss) if epss else empty,
         x0=np.stack(x0s) if x0s else empty,
@@ -187,7 +197,7 @@ def sample_unguided(model: DigitModel, labels, steps: int = 25, seed: int = 0,
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn((y.numel(), 1, IMAGE_SIZE, IMAGE_SIZE), generator=generator) * scheduler.init_noise_sigma
     extra = sch.step_kwargs(scheduler, generator)
-    with model.lock:
+    with model.lock, one_thread():
         for t in scheduler.timesteps:
             eps = model.unet(scheduler.scale_model_input(x, t), t, class_labels=y).sample
             x = scheduler.step(eps, t, x, **extra).prev_sample

@@ -41,3 +41,15 @@ def classify(images16: np.ndarray) -> np.ndarray:
 def agreement(images16: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of images the classifier reads as their requested label."""
     return float(np.mean(classify(images16) == np.asarray(labels)))
+
+
+def agreement_per_step(x_t: np.ndarray, x0: np.ndarray, labels: np.ndarray) -> dict[str, list[float]]:
+    """For each sampler step, the share of images read as their requested digit.
+
+    x_t, x0: (S, B, 16, 16) from a ``digits.Trajectory``; returns two lists of S values."""
+    s, b = x_t.shape[:2]
+    want = np.tile(np.asarray(labels), s)
+    read_xt = classify(x_t.reshape(s * b, 16, 16)) == want
+    read_x0 = classify(x0.reshape(s * b, 16, 16)) == want
+    return {"noisy image x_t": read_xt.reshape(s, b).mean(1).tolist(),
+            "predicted clean image x0": read_x0.reshape(s, b).mean(1).tolist()}

@@ -26,11 +26,13 @@ from sklearn.datasets import make_moons
 from torch import nn
 
 from playground.diffusion import schedule as sch
+from playground.diffusion.threads import one_thread
 
 DATASETS = ("two moons", "spiral", "eight blobs")
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "diffusion"
 WEIGHTS = ASSET_DIR / "points2d.safetensors"  # made by train_points2d.py
 LIVE_STEPS = 2000  # the page's default for training live (about 6 s of one CPU core)
+CURVE_EVERY = 100  # loss curves are kept as means over this many training steps
 SCHEDULER_CONFIG = dict(num_train_timesteps=sch.T_TRAIN, beta_schedule=sch.SCHEDULES["linear"],
                         prediction_type="epsilon", clip_sample=False, timestep_spacing="leading")
 
@@ -76,7 +78,7 @@ class Denoiser(nn.Module):
 class PointModel:
     net: Denoiser
     data: np.ndarray  # (n, 2) the training points
-    losses: list[float]
+    losses: list[float]  # one per training step (live) or one per CURVE_EVERY steps (shipped)
     seconds: float
     steps: int = 0
     seed: int = 0
@@ -86,6 +88,11 @@ class PointModel:
 def train(name: str, steps: int = LIVE_STEPS, seed: int = 0, batch_size: int = 256, lr: float = 1e-2,
           progress: Callable[[int, int], None] | None = None) -> PointModel:
     """The DDPM training loop (see train_digits.py) on a 2D point cloud."""
+    with one_thread():
+        return _train(name, steps, seed, batch_size, lr, progress)
+
+
+def _train(name, steps, seed, batch_size, lr, progress) -> PointModel:
     data = make_points(name, seed=seed)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -110,6 +117,14 @@ def train(name: str, steps: int = LIVE_STEPS, seed: int = 0, batch_size: int = 2
     return PointModel(net.eval(), data, losses, time.perf_counter() - start, steps, seed)
 
 
+def loss_curve(model: PointModel) -> list[float]:
+    """The training loss as means over CURVE_EVERY steps."""
+    if model.source == "shipped weights":
+        return list(model.losses)
+    ls = model.losses
+    return [float(np.mean(ls[i:i + CURVE_EVERY])) for i in range(0, len(ls), CURVE_EVERY)]
+
+
 def _key(name: str) -> str:
     return name.replace(" ", "_")
 
@@ -123,8 +138,7 @@ def save_all(models: dict[str, PointModel], path: Path = WEIGHTS) -> None:
     save_file(tensors, str(path))
     record = {name: dict(steps=m.steps, seed=m.seed, seconds=round(m.seconds, 1),
                          final_loss=round(float(np.mean(m.losses[-100:])), 4),
-                         loss_curve=[round(float(np.mean(m.losses[i:i + 100])), 4)
-                                     for i in range(0, len(m.losses), 100)])
+                         loss_curve=[round(v, 4) for v in loss_curve(m)])
               for name, m in models.items()}
     path.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
 
@@ -145,10 +159,15 @@ def load_shipped(name: str, path: Path = WEIGHTS) -> PointModel:
                       record["steps"], record["seed"], source="shipped weights")
 
 
-@torch.inference_mode()
 def sample(model: PointModel, n: int = 500, steps: int = 50, sampler: str = "DDPM",
            seed: int = 0) -> np.ndarray:
     """The whole reverse trajectory, shape (steps + 1, n, 2): x_T first, x_0 last."""
+    with one_thread():
+        return _sample(model, n, steps, sampler, seed)
+
+
+@torch.inference_mode()
+def _sample(model, n, steps, sampler, seed) -> np.ndarray:
     scheduler = sch.make_sampler(sampler, SCHEDULER_CONFIG)  # fresh per request
     scheduler.set_timesteps(steps)
     generator = torch.Generator().manual_seed(seed)
