@@ -283,7 +283,7 @@ else:
         t2i_steps = f1.slider("Steps", 1, 50, 25, key="diff_t2i_steps")
         t2i_guidance = f2.slider("Guidance scale", 0.0, 15.0, 7.5, 0.5, key="diff_t2i_guidance")
         t2i_seed = f3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_t2i_seed")
-        submitted = st.form_submit_button("Generate", type="primary")
+        submitted = st.form_submit_button("Generate", type="primary", key="diff_t2i_go")
     if submitted:
         with friendly_errors("text-to-image"):
             with st.spinner(f"Loading {ref} (once per server)..."):
