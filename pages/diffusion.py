@@ -97,6 +97,11 @@ def pixels(x, scale: int = 8, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
     return images.to_pixels(x, scale, lo, hi)
 
 
+def framed(x, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
+    """One 16x16 image drawn 160 px wide with a thin grey frame."""
+    return images.grid(np.asarray(x)[None], cols=1, scale=10, pad=2, lo=lo, hi=hi)
+
+
 def clamp_state(key: str, lo: int, hi: int, default: int) -> None:
     """Give a slider whose range depends on other widgets a valid starting value."""
     value = st.session_state.get(key, default)
@@ -142,9 +147,9 @@ with right:
     st.latex(rf"x_t = \sqrt{{\bar\alpha_t}}\,x_0 + \sqrt{{1-\bar\alpha_t}}\,\varepsilon"
              rf"\quad\Rightarrow\quad x_{{{t}}} = {a ** 0.5:.3f}\,x_0 + {(1 - a) ** 0.5:.3f}\,\varepsilon")
     c1, c2, c3 = st.columns(3)
-    c1.image(pixels(x0[0, 0], 10), caption=f"x0: {label_text}")
-    c2.image(pixels(eps[0, 0], 10, -2.5, 2.5), caption="ε: Gaussian noise (seeded)")
-    c3.image(pixels(x_t[0, 0], 10), caption=f"x_t at t = {t}")
+    c1.image(framed(x0[0, 0]), caption=f"x0: {label_text}")
+    c2.image(framed(eps[0, 0], -2.5, 2.5), caption="ε: Gaussian noise (seeded)")
+    c3.image(framed(x_t[0, 0]), caption=f"x_t at t = {t}")
     st.markdown(f"ᾱ_t = **{a:.3f}** of the signal's variance is left; signal-to-noise ratio "
                 f"ᾱ/(1−ᾱ) = **{sch.snr(alpha_bar)[t]:.3g}**.")
     strip_t = [0, 100, 200, 300, 400, 500, 600, 700, 800, 999]
@@ -211,7 +216,9 @@ with friendly_errors("sampling digits"):
              caption="predicted clean image x0 = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t")
     st.plotly_chart(charts.agreement_figure(per_step, current=i), width="stretch", key="diff_agree_chart")
     st.caption("Share of the 16 images that the classifier reads as the requested digit, at each "
-               "step: in the noisy input x_t and in the model's prediction of the clean image.")
+               "step: in the noisy input x_t and in the model's prediction of the clean image. At the "
+               "first steps x0 is a blurry 'average' digit of the requested class; the details that "
+               "make each sample different come in later steps.")
 
 # ---- 3 · 2D points ------------------------------------------------------------------------
 

@@ -91,8 +91,8 @@ def agreement_figure(scores: dict[str, list[float]], current: int | None = None)
                   annotation_position="bottom right")
     if current is not None:
         fig.add_vline(x=current, line=dict(color="#E4572E", dash="dot"))
-    fig.update_layout(height=260, margin=dict(l=10, r=10, t=10, b=10),
+    fig.update_layout(height=280, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis_title="sampler step", yaxis_title="read as the requested digit",
-                      yaxis=dict(range=[0, 1.05], tickformat=".0%"),
-                      legend=dict(orientation="h", y=1.12))
+                      yaxis=dict(range=[0, 1.08], tickformat=".0%"),
+                      legend=dict(orientation="h", y=1.02, yanchor="bottom"))
     return fig
