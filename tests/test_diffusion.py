@@ -233,6 +233,14 @@ def test_transparent_png_is_composited_and_said(ink, background):
     assert abs(stroke - rest) > 1.5, "the drawing must stay visible"
 
 
+def test_16_bit_png_is_stretched_and_said():
+    a = np.zeros((32, 32), np.uint16)
+    a[4:28, 14:18] = 60000  # a bright bar in 16-bit
+    up = images.read_upload(_png(Image.fromarray(a)), "deep.png")
+    assert any("16-bit" in n for n in up.notes)
+    assert up.image[0, 0, 8, 8] > 0.9 and up.image[0, 0, 8, 0] < -0.9
+
+
 def test_non_square_is_cropped_and_said():
     up = images.read_upload(_png(Image.new("L", (60, 30), 128)), "wide.png")
     assert any("cropped" in n for n in up.notes)

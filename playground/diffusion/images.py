@@ -125,6 +125,15 @@ def read_upload(data: bytes, name: str = "upload", settings: Settings | None = N
                              "Upload another picture.") from exc
     notes: list[str] = []
     img = ImageOps.exif_transpose(img)
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        # 16-bit or float pixels: stretch the picture's own range to 0..255
+        kind = {"F": "32-bit floating-point", "I": "32-bit"}.get(img.mode, "16-bit")
+        a = np.asarray(img, dtype=np.float32)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(a)
+        img = Image.fromarray(a.round().astype(np.uint8), "L")
+        notes.append(f"The picture has {kind} pixels; its range {lo:g}..{hi:g} was stretched to "
+                     "256 gray levels.")
     # 2. Transparency: composite onto the background that contrasts with the drawing.
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")

@@ -147,6 +147,8 @@ def _decode(pipe, latents: torch.Tensor) -> Image.Image | None:
         z = z + shift
     with torch.no_grad():
         x = vae.decode(z, return_dict=False)[0]  # (1, 3, 8h, 8w) in about [-1, 1]
+    if not torch.isfinite(x).all():  # e.g. SDXL's VAE overflows in float16: skip this preview
+        return None
     a = ((x[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
     return Image.fromarray(a)
 
