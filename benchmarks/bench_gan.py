@@ -1,0 +1,125 @@
+"""GAN page benchmark: live 2D GAN training speed, with and without the chart
+refresh the page does every 25 steps, next to a baseline measured in the same run:
+the bare forward and backward passes of the same two MLPs (no optimizer, no data
+sampling, no history), which is the least any training step can cost.
+
+    .venv/bin/python benchmarks/bench_gan.py
+
+Budget: at least 100 training steps per second on a 2-core CPU (batch 256).
+Medians of several runs; absolute numbers drift on a shared machine, ratios less.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from the repo root
+
+from playground.gan import charts, data2d, digits, toy2d
+from playground.digits_check import classify_digits
+
+STEPS = 200
+REPEATS = 5
+BUDGET = 100.0  # steps per second
+
+
+def _median_rate(fn, steps: int, repeats: int = REPEATS) -> float:
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn(steps)
+        rates.append(steps / (time.perf_counter() - t))
+    return statistics.median(rates)
+
+
+def bare_passes(gan: toy2d.Toy2DGAN):
+    """The baseline: per step, D forward+backward on a real and a generated batch, then
+    G -> D forward+backward, with fixed tensors and no optimizer or bookkeeping."""
+    b, c = gan.config.batch_size, gan.config
+    real = gan.real[:b].clone()
+    z = torch.randn(b, c.noise_dim)
+
+    def run(steps: int) -> None:
+        with toy2d.one_thread():
+            for _ in range(steps):
+                for _ in range(c.d_steps):
+                    with torch.no_grad():
+                        fake = gan.G(z)
+                    gan.D(torch.cat([real, fake])).sum().backward()
+                for _ in range(c.g_steps):
+                    gan.D(gan.G(z)).sum().backward()
+    return run
+
+
+def with_refresh(gan: toy2d.Toy2DGAN, every: int = 25):
+    """What Play does: train `every` steps, then build every chart and serialise it."""
+    def run(steps: int) -> None:
+        for _ in range(steps // every):
+            gan.train(every)
+            with toy2d.one_thread():
+                fig = charts.gan_2d_figure(gan.data.points[::7], gan.sample(), gan.decision_grid(),
+                                           gan.generator_push(), gan.bounds(), gan.config.loss,
+                                           gan.data.modes, gan.data.sigma)
+            h = gan.history
+            figs = [fig, charts.loss_figure(h.step, h.d_loss, h.g_loss),
+                    charts.coverage_figure(h.eval_step, h.coverage, h.quality, "c", "q")]
+            for f in figs:
+                f.to_json()  # what st.plotly_chart sends to the browser
+    return run
+
+
+def bench_2d(loss: str, d_steps: int = 1) -> None:
+    cfg = toy2d.Toy2DConfig(loss=loss, d_steps=d_steps)
+    gan = toy2d.Toy2DGAN(cfg, data2d.ring())
+    gan.train(20)  # warm up
+    train = _median_rate(gan.train, STEPS)
+    base = _median_rate(bare_passes(gan), STEPS)
+    page = _median_rate(with_refresh(gan), STEPS, repeats=3)
+    ok = "meets" if page >= BUDGET else "MISSES"
+    print(f"2D GAN, ring, batch {cfg.batch_size}, G/D {cfg.g_depth}x{cfg.g_width} MLPs, "
+          f"{toy2d.LOSSES[loss]}, Adam, D:G {d_steps}:1")
+    print(f"  training loop              {train:8.0f} steps/s")
+    print(f"  baseline: bare fwd+bwd     {base:8.0f} steps/s   ratio training/baseline = {train / base:.2f}")
+    print(f"  page loop (chart every 25) {page:8.0f} steps/s   ratio page/baseline     = {page / base:.2f}"
+          f"   -> {ok} the {BUDGET:.0f} steps/s budget")
+
+
+def bench_digits() -> None:
+    gen, _ = digits.load_generator()
+    classify_digits(digits.sample_grid(gen, 1, 0).reshape(-1, 8, 8))  # fit the classifier once
+
+    def grid_and_check(n: int) -> None:
+        for i in range(n):
+            g = digits.sample_grid(gen, 8, i)
+            classify_digits(g.reshape(-1, 8, 8))
+
+    def bare_forward(n: int) -> None:
+        z, y = torch.randn(80, gen.cfg.z_dim), torch.arange(10).repeat_interleave(8)
+        with torch.no_grad():
+            for _ in range(n):
+                gen(z, y)
+
+    grid = _median_rate(grid_and_check, 20)
+    base = _median_rate(bare_forward, 20)
+    jac = 1 / _median_rate(lambda n: [digits.latent_directions(gen, 3) for _ in range(n)], 1, 3)
+    print("Digits DCGAN")
+    print(f"  80-sample grid + classifier check   {1000 / grid:6.1f} ms")
+    print(f"  baseline: bare generator forward    {1000 / base:6.1f} ms   ratio {base / grid:.1f}x slower")
+    print(f"  latent directions (128 Jacobians)   {1000 * jac:6.1f} ms (once per digit, cached)")
+
+
+def main() -> None:
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available; "
+          "the 2D GAN trains on one thread (see toy2d.one_thread)\n")
+    bench_2d("nonsaturating")
+    bench_2d("wgan_gp", d_steps=1)
+    bench_digits()
+
+
+if __name__ == "__main__":
+    main()
