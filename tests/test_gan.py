@@ -258,6 +258,17 @@ def test_slerp_keeps_the_ends_and_the_radius():
     assert radii.min() >= min(z0.norm(), z1.norm()) - 1e-4  # never cuts through the middle
 
 
+def test_jacobians_match_torch_func(generator):
+    z = digits.noise(16, 16, seed=3)
+    exact = torch.func.vmap(torch.func.jacrev(
+        lambda zi: digits.generate_tensor(generator, zi[None], 5)[0]))(z)  # (16, 64, 16)
+    approx = digits.jacobians(generator, z, 5)
+    assert (approx - exact).abs().mean() < 5e-4  # equal but where a ReLU kink is crossed
+    m_exact = torch.einsum("npi,npj->ij", exact, exact)
+    m_approx = torch.einsum("npi,npj->ij", approx, approx)
+    assert (m_approx - m_exact).norm() / m_exact.norm() < 0.01
+
+
 @pytest.mark.slow
 def test_latent_directions_change_the_image_most(generator):
     """Try-this 3 (second half): direction 1 changes the digit two to three times as

@@ -26,72 +26,74 @@ def gan_2d_figure(real: np.ndarray, fake: np.ndarray, surface: tuple, arrows: tu
                   modes: np.ndarray | None = None, sigma: float | None = None,
                   height: int = 520) -> go.Figure:
     """Real vs generated points over D's decision surface, with the generator's
-    gradient arrows. surface = (xs, ys, values); arrows = (points (n, 2), push (n, 2))."""
+    gradient arrows. surface = (xs, ys, values); arrows = (points (n, 2), push (n, 2)).
+
+    Built in one go (traces and layout as plain dicts): the page redraws it several
+    times a second while training, and plotly's per-call validation adds up."""
     x0, x1, y0, y1 = bounds
     xs, ys, values = surface
-    fig = go.Figure()
     # 1. D's opinion of every location: red = "generated", blue = "real"
-    zmin, zmax = (0.0, 1.0) if loss != "wgan_gp" else (None, None)
-    fig.add_trace(go.Heatmap(x=xs, y=ys, z=values, colorscale="RdBu", zmin=zmin, zmax=zmax,
-                             opacity=0.55, colorbar=dict(title=SURFACE_TITLE[loss], len=0.8),
-                             hovertemplate="D = %{z:.2f}<extra></extra>"))
-    # 2. the modes' 3σ circles (mixtures only)
-    if modes is not None and sigma is not None:
-        for cx, cy in modes:
-            fig.add_shape(type="circle", x0=cx - 3 * sigma, x1=cx + 3 * sigma,
-                          y0=cy - 3 * sigma, y1=cy + 3 * sigma,
-                          line=dict(color="rgba(0,0,0,0.35)", width=1, dash="dot"))
-    # 3. the points
-    fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
-                             marker=dict(color=REAL, size=4, opacity=0.6)))
-    fig.add_trace(go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
-                             marker=dict(color=FAKE, size=5, opacity=0.85,
-                                         line=dict(color="white", width=0.5))))
-    # 4. arrows: where each generated point is pushed by the generator's loss.
+    zrange = dict(zmin=0.0, zmax=1.0) if loss != "wgan_gp" else {}
+    traces = [go.Heatmap(x=xs, y=ys, z=values, colorscale="RdBu", opacity=0.55, **zrange,
+                         colorbar=dict(title=dict(text=SURFACE_TITLE[loss]), len=0.8),
+                         hovertemplate="D = %{z:.2f}<extra></extra>"),
+              # 2. the points
+              go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                         marker=dict(color=REAL, size=4, opacity=0.6)),
+              go.Scatter(x=fake[:, 0], y=fake[:, 1], mode="markers", name="generated",
+                         marker=dict(color=FAKE, size=5, opacity=0.85,
+                                     line=dict(color="white", width=0.5)))]
+    # 3. arrows: where each generated point is pushed by the generator's loss.
     #    Lengths are scaled so the longest is 12% of the view (directions are exact).
     pts, push = arrows
     norm = np.linalg.norm(push, axis=1)
     if len(pts) and norm.max() > 0:
-        scale = 0.12 * (x1 - x0) / norm.max()
-        ends = pts + push * scale
-        xs_a = np.column_stack([pts[:, 0], ends[:, 0], np.full(len(pts), np.nan)]).ravel()
-        ys_a = np.column_stack([pts[:, 1], ends[:, 1], np.full(len(pts), np.nan)]).ravel()
-        sizes = np.tile([0, 7, 0], len(pts))
-        fig.add_trace(go.Scatter(x=xs_a, y=ys_a, mode="lines+markers", name="generator push",
-                                 line=dict(color=ARROW, width=1.2), hoverinfo="skip",
-                                 marker=dict(symbol="arrow", angleref="previous", size=sizes,
-                                             color=ARROW)))
-    fig.update_xaxes(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x",
-                     scaleratio=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=1.04, x=0), plot_bgcolor="white",
-                      uirevision="gan2d")
-    return fig
+        ends = pts + push * (0.12 * (x1 - x0) / norm.max())
+        nan = np.full(len(pts), np.nan)
+        traces.append(go.Scatter(
+            x=np.column_stack([pts[:, 0], ends[:, 0], nan]).ravel(),
+            y=np.column_stack([pts[:, 1], ends[:, 1], nan]).ravel(),
+            mode="lines+markers", name="generator push", line=dict(color=ARROW, width=1.2),
+            hoverinfo="skip", marker=dict(symbol="arrow", angleref="previous", color=ARROW,
+                                          size=np.tile([0, 7, 0], len(pts)))))
+    # 4. the modes' 3σ circles (mixtures only)
+    shapes = []
+    if modes is not None and sigma is not None:
+        shapes = [dict(type="circle", x0=cx - 3 * sigma, x1=cx + 3 * sigma, y0=cy - 3 * sigma,
+                       y1=cy + 3 * sigma, line=dict(color="rgba(0,0,0,0.35)", width=1, dash="dot"))
+                  for cx, cy in modes]
+    layout = dict(
+        height=height, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes,
+        legend=dict(orientation="h", y=1.04, x=0), plot_bgcolor="white", uirevision="gan2d",
+        xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
+        yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1))
+    return go.Figure(data=traces, layout=layout)
+
+
+def _history_layout(height: int, **extra) -> dict:
+    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                xaxis=dict(title=dict(text="step")), legend=dict(orientation="h", y=1.15, x=0),
+                **extra)
 
 
 def loss_figure(steps: list[int], d_loss: list[float], g_loss: list[float],
                 height: int = 260) -> go.Figure:
     s, d, g = _downsample(steps, d_loss, g_loss)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=s, y=d, name="discriminator loss", line=dict(color="#1C7ED6", width=1)))
-    fig.add_trace(go.Scatter(x=s, y=g, name="generator loss", line=dict(color=FAKE, width=1)))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="step",
-                      legend=dict(orientation="h", y=1.15, x=0), uirevision="loss")
-    return fig
+    return go.Figure(
+        data=[go.Scatter(x=s, y=d, name="discriminator loss", line=dict(color="#1C7ED6", width=1)),
+              go.Scatter(x=s, y=g, name="generator loss", line=dict(color=FAKE, width=1))],
+        layout=_history_layout(height, uirevision="loss"))
 
 
 def coverage_figure(steps: list[int], coverage: list[float], quality: list[float],
                     coverage_label: str, quality_label: str, height: int = 260) -> go.Figure:
     s, c, q = _downsample(steps, coverage, quality)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=s, y=c, name=coverage_label, line=dict(color=REAL, width=2)))
-    fig.add_trace(go.Scatter(x=s, y=q, name=quality_label, line=dict(color="#868E96", width=1.5,
-                                                                         dash="dot")))
-    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), xaxis_title="step",
-                      legend=dict(orientation="h", y=1.15, x=0), uirevision="coverage")
-    return fig
+    return go.Figure(
+        data=[go.Scatter(x=s, y=c, name=coverage_label, line=dict(color=REAL, width=2)),
+              go.Scatter(x=s, y=q, name=quality_label, line=dict(color="#868E96", width=1.5,
+                                                                 dash="dot"))],
+        layout=_history_layout(height, uirevision="coverage",
+                               yaxis=dict(range=[0, 1.02], tickformat=".0%")))
 
 
 def digits_figure(images: np.ndarray, row_labels: list[str] | None = None,

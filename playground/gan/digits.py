@@ -154,33 +154,47 @@ class LatentDirections:
     label: int
 
 
-def latent_directions(gen: DigitsGenerator, label: int, n: int = 256,
+def jacobians(gen: DigitsGenerator, z: torch.Tensor, label: int, eps: float = 1e-3) -> torch.Tensor:
+    """J_i = ∂G(z_i, label)/∂z for every row of z (n, z_dim): shape (n, 64, z_dim),
+    pixels on the [0, 1] scale. Central differences, (G(z + ε e_k) - G(z - ε e_k)) / 2ε,
+    for all n samples and all z_dim coordinates in one batched forward pass: much
+    faster on a CPU than autograd here. It agrees with torch.func.jacrev except where
+    a step of ε crosses a ReLU's kink; the average JᵀJ below agrees within 1%."""
+    n, d = z.shape
+    steps = eps * torch.eye(d)  # (d, d): row k = ε e_k
+    zs = torch.cat([z[:, None, :] + steps, z[:, None, :] - steps], dim=1)  # (n, 2d, d)
+    with torch.no_grad():
+        out = generate_tensor(gen, zs.reshape(-1, d), label).reshape(n, 2, d, 64)
+    return ((out[:, 0] - out[:, 1]) / (2 * eps)).transpose(1, 2)  # (n, 64, d)
+
+
+def generate_tensor(gen: DigitsGenerator, z: torch.Tensor, label: int) -> torch.Tensor:
+    """G(z, label) as (N, 64) pixels in [0, 1], a differentiable torch tensor."""
+    y = torch.full((len(z),), label, dtype=torch.long)
+    return ((gen(z, y)[:, 0] + 1) / 2).flatten(1)
+
+
+def latent_directions(gen: DigitsGenerator, label: int, n: int = 128,
                       seed: int = 0) -> LatentDirections:
     """Principal directions of G's Jacobian for one class.
 
     1. Draw n noise vectors z_i and compute J_i = ∂G(z_i, y)/∂z, shape (64, z_dim):
        how each of the 64 pixels responds to each noise coordinate.
     2. Average M = (1/n) Σ_i J_iᵀ J_i, shape (z_dim, z_dim). For a small step δ,
-       ‖G(z + δ) - G(z)‖² ≈ δᵀ J ᵀJ δ, so M says how much the image changes, on
+       ‖G(z + δ) - G(z)‖² ≈ δᵀ JᵀJ δ, so M says how much the image changes, on
        average, when z moves along δ.
     3. The eigenvectors of M with the largest eigenvalues λ are the directions that
        change the image the most; √(λ/64) is the RMS pixel change per unit step.
     For this small generator the spectrum is fairly flat: the first direction moves
     the pixels about 2-3 times as much as the last, more than a random direction.
     """
-    z = noise(n, gen.cfg.z_dim, seed)  # (n, z)
-    y = torch.full((1,), label, dtype=torch.long)
-
-    def pixels(zi: torch.Tensor) -> torch.Tensor:  # (z,) -> (64,) in [0, 1]
-        return ((gen(zi[None], y)[0, 0] + 1) / 2).flatten()
-
-    jac = torch.func.vmap(torch.func.jacrev(pixels))(z)  # (n, 64, z)
+    jac = jacobians(gen, noise(n, gen.cfg.z_dim, seed), label)  # (n, 64, z)
     m = torch.einsum("npi,npj->ij", jac, jac) / n  # (z, z)
     eigvals, eigvecs = torch.linalg.eigh(m.double())  # ascending
     order = torch.argsort(eigvals, descending=True)
     strengths = torch.sqrt(eigvals[order].clamp(min=0) / 64)
     vectors = eigvecs[:, order].T.float()  # row k = direction k
-    return LatentDirections(vectors.detach().numpy(), strengths.detach().numpy(), label)
+    return LatentDirections(vectors.numpy(), strengths.numpy(), label)
 
 
 def move_along(gen: DigitsGenerator, seed: int, label: int, directions: LatentDirections,

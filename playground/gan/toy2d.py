@@ -105,11 +105,13 @@ def mlp(in_dim: int, width: int, depth: int, out_dim: int) -> nn.Sequential:
 
 
 def make_optimizer(name: str, params, lr: float) -> torch.optim.Optimizer:
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))  # β1 = 0.5: the usual GAN choice
+    """On a CPU torch picks the one-tensor-at-a-time implementations by default; for
+    these many small tensors the fused / foreach ones are faster (same arithmetic)."""
+    if name == "adam":  # β1 = 0.5: the usual GAN choice (Radford et al. 2016, DCGAN)
+        return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999), fused=True)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.SGD(params, lr=lr)
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    return torch.optim.SGD(params, lr=lr, foreach=True)
 
 
 # ---- the losses, on raw scores d (shape (B, 1)) --------------------------------------
