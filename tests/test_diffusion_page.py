@@ -107,7 +107,7 @@ def test_points_2d_dataset_and_live_training(at):
     at.selectbox(key="diff_pts_data").set_value("spiral")
     _run(at)
     assert _text(at) != before
-    at.slider(key="diff_pts_train_steps").set_value(200)
+    at.number_input(key="diff_pts_train_steps").set_value(200)
     at.button(key="diff_pts_train").click()
     _run(at)
     assert "Model: **trained live**, 200 training steps" in _text(at)
@@ -118,6 +118,13 @@ def test_points_2d_dataset_and_live_training(at):
     _run(at)
     _run(at)
     assert "Model: **shipped weights**" in _text(at)
+
+
+def test_training_limit_from_settings(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_MAX_TRAINING_STEPS", "50")
+    at = _run(AppTest.from_file(PAGE, default_timeout=300))
+    assert at.number_input(key="diff_pts_train_steps").value == 50
+    assert at.number_input(key="diff_pts_train_steps").max == 50
 
 
 @pytest.mark.slow
