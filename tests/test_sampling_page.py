@@ -19,9 +19,9 @@ def app() -> AppTest:
 
 def page_llm():
     """The model the page uses: the process-wide cached one."""
-    from playground.ui.models import _load_llm
+    from playground.ui.models import _load_default
 
-    return _load_llm("")
+    return _load_default()
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -181,6 +181,45 @@ def load_default(settings: Settings | None = None, progress: Progress | None = N
     return LanguageModel(model, tokenizer, info, settings)
 
 
+def load_configured(ref: str, settings: Settings | None = None,
+                    progress: Progress | None = None) -> LanguageModel:
+    """Load a Hugging Face id or local folder; raise if it cannot be loaded.
+
+    A model already in the Hugging Face cache loads with no network. Otherwise
+    the Hub must answer within ``hub_timeout_s``, so an offline machine fails
+    fast instead of hanging."""
+    settings = settings or get_settings()
+    device = get_device()
+    start = time.perf_counter()
+    if Path(ref).expanduser().is_dir():
+        source = "local folder"
+        model, tokenizer = _load_folder(str(Path(ref).expanduser()), device.device, device.dtype, True)
+    else:
+        try:  # already downloaded once: no network needed
+            model, tokenizer = _load_folder(ref, device.device, device.dtype, local_only=True)
+            source = "Hugging Face cache"
+        except OSError:
+            reachable, why = hub.reachable(settings.hub_timeout_s)
+            if not reachable:
+                raise ConnectionError(f"the Hugging Face Hub cannot be reached ({why})") from None
+            if progress:
+                progress(0.0, f"Downloading {ref} from the Hugging Face Hub")
+            model, tokenizer = _load_folder(ref, device.device, device.dtype, local_only=False)
+            source = "Hub"
+    info = ModelInfo(
+        key=f"llm:{ref}", name=ref, role="language model", source=source, detail=ref,
+        device=device.kind, dtype=str(device.dtype).removeprefix("torch."),
+        load_seconds=time.perf_counter() - start,
+        parameters=sum(p.numel() for p in model.parameters()),
+    )
+    return LanguageModel(model, tokenizer, info, settings)
+
+
+def fallback_note(ref: str, exc: BaseException) -> str:
+    return (f"Could not load {ref!r}: {type(exc).__name__}: {exc}. "
+            f"Using the embedded {DEFAULT_NAME} instead.")
+
+
 def load_llm(ref: str | None = None, settings: Settings | None = None,
              progress: Progress | None = None) -> LanguageModel:
     """Load the configured model, or the embedded default.
@@ -191,40 +230,12 @@ def load_llm(ref: str | None = None, settings: Settings | None = None,
     ref = (settings.llm if ref is None else ref).strip()
     if not ref:
         return load_default(settings, progress)
-    device = get_device()
-    start = time.perf_counter()
     try:
-        if Path(ref).expanduser().is_dir():
-            source = "local folder"
-            model, tokenizer = _load_folder(str(Path(ref).expanduser()), device.device, device.dtype, True)
-        else:
-            try:  # already downloaded once: no network needed
-                model, tokenizer = _load_folder(ref, device.device, device.dtype, local_only=True)
-                source = "Hugging Face cache"
-            except OSError:
-                reachable, why = hub.reachable(settings.hub_timeout_s)
-                if not reachable:
-                    raise ConnectionError(f"the Hugging Face Hub cannot be reached ({why})") from None
-                if progress:
-                    progress(0.0, f"Downloading {ref} from the Hugging Face Hub")
-                model, tokenizer = _load_folder(ref, device.device, device.dtype, local_only=False)
-                source = "Hub"
+        return load_configured(ref, settings, progress)
     except Exception as exc:  # noqa: BLE001 - any failure falls back to the default
         fallback = load_default(settings, progress)
-        fallback.info.note = (
-            f"Could not load {ref!r}: {type(exc).__name__}: {exc}. "
-            f"Using the embedded {DEFAULT_NAME} instead."
-        )
-        fallback.info.key = "llm"
-        record(fallback.info)
+        fallback.info.note = fallback_note(ref, exc)
         return fallback
-    info = ModelInfo(
-        key="llm", name=ref, role="language model", source=source, detail=ref,
-        device=device.kind, dtype=str(device.dtype).removeprefix("torch."),
-        load_seconds=time.perf_counter() - start,
-        parameters=sum(p.numel() for p in model.parameters()),
-    )
-    return LanguageModel(model, tokenizer, info, settings)
 
 
 # ---------------------------------------------------------------------------

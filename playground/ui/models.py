@@ -19,9 +19,19 @@ def current_llm_ref() -> str:
     return st.session_state.get(LLM_KEY, get_settings().llm).strip()
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _load_llm(ref: str) -> LanguageModel:
-    return llm_module.load_llm(ref)
+@st.cache_resource(show_spinner=False)
+def _load_default() -> LanguageModel:
+    return llm_module.load_default()
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _load_configured(ref: str) -> LanguageModel | str:
+    """The configured model, or why it could not be loaded (cached too, so an
+    offline machine checks the Hub once, not on every rerun)."""
+    try:
+        return llm_module.load_configured(ref)
+    except Exception as exc:  # noqa: BLE001 - shown on screen, the default takes over
+        return llm_module.fallback_note(ref, exc)
 
 
 def _ensure_default_converted() -> None:
@@ -36,14 +46,19 @@ def _ensure_default_converted() -> None:
 
 
 def get_llm() -> LanguageModel:
-    """The shared language model, loading it on first use."""
+    """The shared language model, loading it on first use. One copy of the
+    default per process; a configured model replaces it for the sessions that
+    asked for it, and falls back to the default with a note when it can't load."""
     ref = current_llm_ref()
-    _ensure_default_converted()  # the default is also the fallback for any other model
-    with st.spinner(f"Loading {ref or llm_module.DEFAULT_NAME}..."):
-        model = _load_llm(ref)
-    if model.info.note:
-        st.warning(model.info.note, icon=":material/cloud_off:")
-    return model
+    if ref:
+        with st.spinner(f"Loading {ref}..."):
+            model = _load_configured(ref)
+        if isinstance(model, LanguageModel):
+            return model
+        st.warning(model, icon=":material/cloud_off:")
+    _ensure_default_converted()
+    with st.spinner(f"Loading {llm_module.DEFAULT_NAME}..."):
+        return _load_default()
 
 
 @st.cache_resource(show_spinner="Loading the sentence embedder...")
@@ -53,7 +68,7 @@ def get_embedder() -> SentenceEmbedder:
 
 def llm_setting() -> None:
     """Sidebar control: any Hugging Face id or local folder instead of the default."""
-    value = st.sidebar.text_input(
+    st.sidebar.text_input(
         "Language model",
         value=current_llm_ref(),
         key="llm_ref_input",
@@ -62,5 +77,10 @@ def llm_setting() -> None:
              "Empty: the embedded SmolLM2-135M-Instruct. Without network access it falls "
              "back to the embedded model and says so.",
     )
-    if st.sidebar.button("Use this model", key="llm_ref_apply"):
-        st.session_state[LLM_KEY] = value.strip()
+    # a callback runs before the next script run, so the page (drawn before the
+    # sidebar) already uses the new model in that run
+    st.sidebar.button("Use this model", key="llm_ref_apply", on_click=_apply_llm_ref)
+
+
+def _apply_llm_ref() -> None:
+    st.session_state[LLM_KEY] = st.session_state.get("llm_ref_input", "").strip()
