@@ -3,6 +3,7 @@ DCGAN on scikit-learn's digits (samples, latent directions, interpolation)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import numpy as np
@@ -15,8 +16,8 @@ from playground.gan import charts, data2d, digits, toy2d
 from playground.ui.common import friendly_errors, kept, page_intro
 from playground.ui.entry import run_through_navigation
 
-REFRESH_EVERY = 25  # training steps between two chart refreshes while playing
-PLAY_EVERY_S = 0.2  # while playing, the live view asks for its next refresh this often
+FRAME_EVERY_S = 0.3  # while playing, the browser asks for a new frame this often
+HISTORY_EVERY_S = 1.5  # ... and for new loss and coverage curves this often
 WARM_STEPS = 300  # the first view shows the default GAN after this many steps
 UPLOAD = "upload"
 
@@ -151,62 +152,102 @@ def _current_gan(cfg: toy2d.Toy2DConfig, points: data2d.Points2D, data_key: str)
     ss = st.session_state
     key = (cfg, data_key)
     if ss.get("gan2d_key") != key or ss.pop("gan2d_reset", False):
+        _stop_live()
         first_visit = "gan2d_key" not in ss
         if first_visit and cfg == toy2d.Toy2DConfig() and data_key in data2d.DATASETS:
             ss.gan2d_gan = _warm_start(data_key, WARM_STEPS).clone()
         else:
             ss.gan2d_gan = toy2d.Toy2DGAN(cfg, points)
         ss.gan2d_key = key
-        ss.gan2d_playing = False
     return ss.gan2d_gan
 
 
 def _live_view(limit: int) -> None:
-    """The numbers and charts of the 2D GAN. While playing, this fragment reruns on a
-    timer: each run trains REFRESH_EVERY steps, then redraws (the rest of the page
-    stays as it is, and any click elsewhere reruns the page and can pause it)."""
+    """The numbers and the points chart of the 2D GAN. While playing, a background
+    thread trains (toy2d.LiveRun) and this fragment reruns on a timer to draw the
+    latest state; the rest of the page stays as it is."""
+    with friendly_errors("the 2D GAN"):  # fragment reruns do not pass through the page's
+        _draw_points(limit)
+
+
+def _live_history() -> None:
+    """The loss and coverage curves: a fragment of their own that refreshes less often
+    while playing (each frame costs the browser time; these change slowly)."""
+    with friendly_errors("the 2D GAN"):
+        _draw_history()
+
+
+def _gan_lock():
+    run = st.session_state.get("gan2d_run")
+    return run.lock if run is not None else contextlib.nullcontext()
+
+
+def _draw_points(limit: int) -> None:
     ss = st.session_state
     gan: toy2d.Toy2DGAN = ss.gan2d_gan
-    if ss.gan2d_playing:
-        ss.gan2d_touched = True
-        gan.train(min(REFRESH_EVERY, limit - gan.step))
-        if gan.step >= limit:
-            ss.gan2d_playing = False
-            st.rerun(scope="app")  # done: redraw the buttons too
-    with toy2d.one_thread():
-        real = gan.data.points[:: max(1, len(gan.data.points) // 600)]
-        fig = charts.gan_2d_figure(real, gan.sample(), gan.decision_grid(), gan.generator_push(),
-                                   gan.bounds(), gan.config.loss, gan.data.modes, gan.data.sigma)
-    cov, h = gan.last_coverage, gan.history
+    run: toy2d.LiveRun | None = ss.get("gan2d_run")
+    if run is not None and not run.running:  # the thread stopped: step limit or an error
+        _stop_live()
+        if run.error is not None:
+            raise run.error
+        st.rerun(scope="app")  # redraw the buttons too
+    # 1. read one consistent state (training waits for this lock between chunks)
+    with _gan_lock(), toy2d.one_thread():
+        real = gan.data.points[:: max(1, len(gan.data.points) // 400)]
+        fig = charts.gan_2d_figure(real, gan.sample(), gan.decision_grid(50),
+                                   gan.generator_push(96), gan.bounds(), gan.config.loss,
+                                   gan.data.modes, gan.data.sigma)
+        cov, h, step = gan.last_coverage, gan.history, gan.step
+        d_loss = f"{h.d_loss[-1]:.3f}" if h.d_loss else "–"
+        g_loss = f"{h.g_loss[-1]:.3f}" if h.g_loss else "–"
+        if run is not None:
+            run.drawn(step)  # training may now go on to the next frame
+    # 2. draw it
     m = st.columns(4)
-    m[0].metric("step", f"{gan.step:,}")
-    m[1].metric("D loss", f"{h.d_loss[-1]:.3f}" if h.d_loss else "–")
-    m[2].metric("G loss", f"{h.g_loss[-1]:.3f}" if h.g_loss else "–")
+    m[0].metric("step", f"{step:,}")
+    m[1].metric("D loss", d_loss)
+    m[2].metric("G loss", g_loss)
     m[3].metric(cov.coverage_label, cov.short, help=cov.detail)
-    # the same keys at every refresh: the browser updates the charts in place
+    # the same key at every frame: the browser updates the chart in place
     st.plotly_chart(fig, width="stretch", key="gan2d_fig_points")
-    lc, cc = st.columns(2)
-    lc.plotly_chart(charts.loss_figure(h.step, h.d_loss, h.g_loss), width="stretch",
-                    key="gan2d_fig_losses")
-    cc.plotly_chart(charts.coverage_figure(h.eval_step, h.coverage, h.quality, cov.coverage_label,
-                                           cov.quality_label), width="stretch", key="gan2d_fig_coverage")
-    if gan.step >= limit:
+    if step >= limit:
         st.info(f"Reached the limit of {limit:,} steps (PLAYGROUND_MAX_TRAINING_STEPS). "
                 "Press Reset to start again.")
-    elif gan.step == 0:
+    elif step == 0:
         st.caption("Step 0: the generator is untrained. Press Play or Step.")
-    elif gan.step == WARM_STEPS and "gan2d_touched" not in ss:
+    elif step == WARM_STEPS and "gan2d_touched" not in ss:
         st.caption(f"Shown after {WARM_STEPS} training steps with the default settings. "
                    "Press Play to continue, or Reset to watch from step 0.")
 
 
-def _set_playing(value: bool) -> None:
-    st.session_state.gan2d_playing = value
+def _draw_history() -> None:
+    gan: toy2d.Toy2DGAN = st.session_state.gan2d_gan
+    with _gan_lock():
+        cov, h = gan.last_coverage, gan.history
+        losses = charts.loss_figure(h.step, h.d_loss, h.g_loss)
+        coverage = charts.coverage_figure(h.eval_step, h.coverage, h.quality, cov.coverage_label,
+                                          cov.quality_label)
+    lc, cc = st.columns(2)
+    lc.plotly_chart(losses, width="stretch", key="gan2d_fig_losses")
+    cc.plotly_chart(coverage, width="stretch", key="gan2d_fig_coverage")
+
+
+def _play() -> None:
+    st.session_state.gan2d_playing = True  # the script starts the training thread
+    st.session_state.gan2d_touched = True
+
+
+def _stop_live() -> None:
+    """Pause: stop the training thread (after its current chunk) and forget it."""
+    run = st.session_state.pop("gan2d_run", None)
+    if run is not None:
+        run.stop()
+    st.session_state.gan2d_playing = False
 
 
 def _request_reset() -> None:
+    _stop_live()
     st.session_state.gan2d_reset = True
-    st.session_state.gan2d_playing = False
 
 
 def live_2d_tab() -> None:
@@ -221,13 +262,12 @@ def live_2d_tab() -> None:
             return
         gan = _current_gan(cfg, points, data_key)
         limit = settings.max_training_steps
-        playing = st.session_state.gan2d_playing
+        playing = st.session_state.get("gan2d_playing", False)
         b = st.columns(5)
         b[0].button("Play", key="gan2d_play", icon=":material/play_arrow:", type="primary",
-                    disabled=playing or gan.step >= limit, on_click=_set_playing, args=(True,),
-                    width="stretch")
+                    disabled=playing or gan.step >= limit, on_click=_play, width="stretch")
         b[1].button("Pause", key="gan2d_pause", icon=":material/pause:", disabled=not playing,
-                    on_click=_set_playing, args=(False,), width="stretch")
+                    on_click=_stop_live, width="stretch")
         step_one = b[2].button("Step", key="gan2d_step", icon=":material/skip_next:",
                                disabled=playing or gan.step >= limit, width="stretch",
                                help="One training step: the discriminator's updates, then the generator's")
@@ -235,10 +275,19 @@ def live_2d_tab() -> None:
                                width="stretch", help="100 training steps")
         b[4].button("Reset", key="gan2d_reset_btn", icon=":material/restart_alt:",
                     on_click=_request_reset, width="stretch", help="Back to step 0 with new weights from the seed")
+        per_frame = kept(st.select_slider, "Training steps per frame", "gan2d_per_frame", 50,
+                         options=[1, 5, 25, 50, 100, 250],
+                         help="Slow motion at 1, fast forward at 250. Each frame is drawn when "
+                              "your browser asks for it (about 3 a second).")
         if step_one or step_100:
             st.session_state.gan2d_touched = True
             gan.train(min(1 if step_one else 100, limit - gan.step))
-        st.fragment(_live_view, run_every=PLAY_EVERY_S if playing else None)(limit)
+        if playing and "gan2d_run" not in st.session_state:
+            st.session_state.gan2d_run = toy2d.LiveRun(gan, limit, per_frame)
+        if playing:
+            st.session_state.gan2d_run.ahead = per_frame  # the slider works while playing
+        st.fragment(_live_view, run_every=FRAME_EVERY_S if playing else None)(limit)
+        st.fragment(_live_history, run_every=HISTORY_EVERY_S if playing else None)()
         st.markdown(
             "**Reading the chart.** Green: real points. Purple: the generator's output for "
             "the same 512 noise vectors at every step, so you see it move. Background: "
@@ -368,7 +417,7 @@ if tab_2d.open:
     with tab_2d, friendly_errors("the 2D GAN"):
         live_2d_tab()
 else:
-    st.session_state.gan2d_playing = False  # training runs only while you watch it
+    _stop_live()  # training runs only while you watch it
 if tab_digits.open:
     with tab_digits, friendly_errors("the digits GAN"):
         digits_tab()

@@ -5,6 +5,8 @@ samples are recognised as the requested class; latent directions)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -183,6 +185,35 @@ def test_generator_push_is_the_gradient_of_log_d():
         before = gan.D(torch.from_numpy(pts)).mean()
         after = gan.D(torch.from_numpy(pts + 1e-3 * push / np.linalg.norm(push, axis=1, keepdims=True))).mean()
     assert after > before
+
+
+def test_live_run_trains_in_the_background_until_the_limit_or_a_stop():
+    gan = toy2d.Toy2DGAN(toy2d.Toy2DConfig(), data2d.ring())
+    run = toy2d.LiveRun(gan, limit=60, ahead=1000, chunk=25)
+    run._thread.join(timeout=60)
+    assert not run.running and run.error is None and gan.step == 60  # 25 + 25 + 10
+    other = toy2d.Toy2DGAN(toy2d.Toy2DConfig(), data2d.ring())
+    run = toy2d.LiveRun(other, limit=10_000, ahead=10_000, chunk=5)
+    time.sleep(0.2)
+    run.stop()
+    stopped_at = other.step
+    assert not run.running and 0 < stopped_at < 10_000 and stopped_at % 5 == 0
+    time.sleep(0.1)
+    assert other.step == stopped_at
+    with run.lock:  # a reader holding the lock sees a whole number of chunks
+        assert len(other.history.d_loss) == other.step
+
+
+def test_live_run_stays_at_most_ahead_steps_past_the_last_frame():
+    gan = toy2d.Toy2DGAN(toy2d.Toy2DConfig(), data2d.ring())
+    run = toy2d.LiveRun(gan, limit=1000, ahead=30, chunk=25)
+    time.sleep(0.5)
+    assert gan.step == 30  # 25, then the 5 left before the next frame
+    run.drawn(gan.step)
+    time.sleep(0.5)
+    assert gan.step == 60
+    run.stop()
+    assert not run.running
 
 
 @pytest.mark.slow

@@ -55,16 +55,24 @@ def test_step_and_hundred_steps_advance_the_counter_and_losses():
     assert len(gan.history.d_loss) == 401 and gan.history.eval_step[-1] == 400
 
 
+def _play_until_stopped(at: AppTest, timeout_s: float = 120) -> AppTest:
+    """What the fragment's timer does in a browser: ask for frames while playing."""
+    deadline = time.time() + timeout_s
+    while at.session_state["gan2d_playing"] and time.time() < deadline:
+        time.sleep(0.2)
+        at.run()
+    return at
+
+
 def test_play_trains_until_the_step_limit(monkeypatch):
     monkeypatch.setenv("PLAYGROUND_MAX_TRAINING_STEPS", "360")
     at = _app().run()
     d0 = _metric(at, "D loss")
     at.button(key="gan2d_play").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert _step(at) == 325  # one refresh of 25 steps; the browser's timer asks for the next
     assert at.button(key="gan2d_play").disabled and not at.button(key="gan2d_pause").disabled
-    while at.session_state["gan2d_playing"]:  # what the fragment's timer does in a browser
-        at.run()
+    _play_until_stopped(at)
+    assert not at.exception, [e.value for e in at.exception]
     assert _step(at) == 360
     assert _metric(at, "D loss") != d0
     assert at.button(key="gan2d_play").disabled and at.button(key="gan2d_step").disabled
@@ -73,6 +81,22 @@ def test_play_trains_until_the_step_limit(monkeypatch):
     at.button(key="gan2d_reset_btn").click().run()
     assert _step(at) == 0
     assert not at.button(key="gan2d_play").disabled
+
+
+def test_pause_stops_training():
+    at = _app().run()
+    at.button(key="gan2d_play").click().run()
+    deadline = time.time() + 60
+    while at.session_state["gan2d_gan"].step < 350 and time.time() < deadline:
+        time.sleep(0.1)
+    at.button(key="gan2d_pause").click().run()
+    paused = _step(at)
+    assert paused >= 350 and not at.session_state["gan2d_playing"]
+    time.sleep(0.5)
+    at.run()
+    assert _step(at) == paused == at.session_state["gan2d_gan"].step
+    gan = at.session_state["gan2d_gan"]
+    assert len(gan.history.g_loss) == paused  # the losses advanced with the steps
 
 
 def test_changing_a_setting_rebuilds_the_gan():
@@ -194,18 +218,18 @@ def _step_text(page) -> int:
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_play_pause_in_the_browser(server, browser):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})  # the whole live view
     try:
         page.goto(f"{server}/gan", wait_until="domcontentloaded")
         wait_until_idle(page)
         assert _step_text(page) == 300
-        page.get_by_role("button", name="Play").click()
+        page.get_by_role("button", name="Play", exact=True).click()
         deadline = time.time() + 60
         while time.time() < deadline and _step_text(page) < 400:
             time.sleep(0.5)
         SHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SHOTS / "gan_training.png"), full_page=True)
-        page.get_by_role("button", name="Pause").click()
+        page.get_by_role("button", name="Pause", exact=True).click()
         wait_until_idle(page)
         paused_at = _step_text(page)
         assert paused_at >= 400

@@ -63,7 +63,10 @@ def gan_2d_figure(real: np.ndarray, fake: np.ndarray, surface: tuple, arrows: tu
                        y1=cy + 3 * sigma, line=dict(color="rgba(0,0,0,0.35)", width=1, dash="dot"))
                   for cx, cy in modes]
     layout = dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes,
+        # an explicit width: Streamlit hides a freshly mounted chart until it knows its
+        # width, and every frame of a live chart is freshly mounted (the page stretches
+        # it to the column's width anyway)
+        width=560, height=height, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes,
         legend=dict(orientation="h", y=1.04, x=0), plot_bgcolor="white", uirevision="gan2d",
         xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1))
@@ -71,8 +74,10 @@ def gan_2d_figure(real: np.ndarray, fake: np.ndarray, surface: tuple, arrows: tu
 
 
 def _history_layout(height: int, **extra) -> dict:
-    return dict(height=height, margin=dict(l=10, r=10, t=30, b=10),
-                xaxis=dict(title=dict(text="step")), legend=dict(orientation="h", y=1.15, x=0),
+    # an explicit width for the same reason as in gan_2d_figure
+    return dict(width=360, height=height, margin=dict(l=10, r=10, t=50, b=10),
+                xaxis=dict(title=dict(text="step")), legend=dict(orientation="h", y=1.02, x=0,
+                                                                 yanchor="bottom"),
                 **extra)
 
 

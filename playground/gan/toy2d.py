@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -313,3 +315,54 @@ class Toy2DGAN:
 
     def summary(self) -> dict:
         return {"step": self.step, **asdict(self.config)}
+
+
+class LiveRun:
+    """Train a Toy2DGAN in a background thread until stopped or a step limit.
+
+    The page draws a frame whenever the browser asks for one and then calls
+    ``drawn(step)``. Training runs while the browser draws, but at most ``ahead``
+    steps past the last frame drawn, so every frame shows the GAN ``ahead`` steps or
+    less after the one before (a slow browser slows training down instead of
+    skipping hundreds of steps between frames). Read the GAN only while holding
+    ``lock``: training holds it for each chunk, so a frame shows one consistent step.
+    """
+
+    def __init__(self, gan: Toy2DGAN, limit: int, ahead: int = 50, chunk: int = 25):
+        self.gan, self.limit, self.ahead, self.chunk = gan, limit, ahead, chunk
+        self.lock = threading.Lock()
+        self.error: Exception | None = None
+        self._last_drawn = gan.step
+        self._stop = threading.Event()
+        self._frame = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="gan2d-training", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        try:
+            while not self._stop.is_set() and self.gan.step < self.limit:
+                room = self._last_drawn + self.ahead - self.gan.step
+                if room <= 0:  # far enough ahead: wait for the next frame
+                    self._frame.wait(timeout=0.1)
+                    self._frame.clear()
+                    continue
+                with self.lock:
+                    self.gan.train(min(self.chunk, room, self.limit - self.gan.step))
+                time.sleep(0.002)  # let a waiting reader take the lock
+        except Exception as exc:  # noqa: BLE001 - reported by the page through .error
+            self.error = exc
+
+    def drawn(self, step: int) -> None:
+        """A frame showing ``step`` was drawn: training may go ``ahead`` steps further."""
+        self._last_drawn = step
+        self._frame.set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Stop after the current chunk and wait for the thread to end."""
+        self._stop.set()
+        self._frame.set()
+        self._thread.join(timeout=30)
