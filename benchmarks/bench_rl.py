@@ -33,19 +33,12 @@ import numpy as np  # noqa: E402
 from playground.rl import algorithms as alg  # noqa: E402
 from playground.rl import bandits  # noqa: E402
 from playground.rl.envs import cliff_walking, frozen_lake  # noqa: E402
+from _util import paired_medians  # noqa: E402
 
 
 def paired(ours: Callable[[], object], baseline: Callable[[], object], repeat: int = 5,
            warmup: bool = True) -> tuple[float, float]:
-    if warmup:
-        ours(), baseline()
-    a, b = [], []
-    for _ in range(repeat):
-        for fn, out in ((ours, a), (baseline, b)):
-            start = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - start)
-    return statistics.median(a), statistics.median(b)
+    return paired_medians(ours, baseline, repeat=repeat, warmup=int(warmup))
 
 
 def line(what: str, ours: float, base: float, base_name: str, budget: str = "") -> None:
