@@ -18,7 +18,6 @@ Medians of several runs, measured alternately so a busy neighbour slows both ali
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from collections.abc import Callable
