@@ -11,7 +11,6 @@ import streamlit as st
 
 from playground.config import get_settings
 from playground.digits_check import classify_digits, holdout_accuracy
-from playground.errors import UserInputError
 from playground.gan import charts, data2d, digits, toy2d
 from playground.ui.common import friendly_errors, kept, page_intro
 from playground.ui.entry import run_through_navigation
@@ -37,8 +36,9 @@ page_intro(
         "within about 1,000 steps the purple points spread out over most of the 8 modes "
         "and the coverage line climbs.",
         "**Cause mode collapse.** Set the generator's learning rate to **0.01** (ten "
-        "times the discriminator's) and press Play: the generated points jump from mode "
-        "to mode together and coverage stays at one or two of the 8 modes.",
+        "times the discriminator's) and press Play: the generated points bunch up and "
+        "jump from mode to mode together, and coverage stays at one or two of the 8 "
+        "modes (with the default seed and most others; GAN training is that fickle).",
         "**Ask for a digit.** On the *Digits* tab pick a class: a classifier trained on "
         "real digits recognises most generated samples as that class. Move the slider of "
         "latent direction 1, then the one of direction 16: direction 1 changes the digit "
@@ -81,11 +81,6 @@ def _example_csv() -> bytes:
 @st.cache_resource(show_spinner="Loading the digits GAN...")
 def _generator() -> tuple[digits.DigitsGenerator, dict]:
     return digits.load_generator()
-
-
-@st.cache_data(show_spinner=False)
-def _classifier_holdout() -> float:
-    return holdout_accuracy()
 
 
 @st.cache_data(show_spinner="Finding the latent directions (Jacobian of G)...")
@@ -139,10 +134,15 @@ def _load_points(dataset: str) -> tuple[data2d.Points2D | None, str]:
                           type=["csv", "txt"], key="gan2d_upload")
     st.download_button("Example CSV (a spiral)", _example_csv(), "spiral_points.csv", "text/csv",
                        key="gan2d_example")
-    if up is None:
+    if up is not None:
+        st.session_state.gan2d_upload_kept = (up.name, up.getvalue())  # survives a tab switch
+    elif "gan2d_upload_kept" in st.session_state:
+        st.caption(f"Using {st.session_state.gan2d_upload_kept[0]}, uploaded before; upload "
+                   "another file to replace it.")
+    else:
         st.info("Upload a CSV to train on your own points, or pick a built-in data set.")
         return None, ""
-    data = up.getvalue()
+    data = st.session_state.gan2d_upload_kept[1]
     return (_uploaded_points(data, float(settings.max_upload_mb), settings.max_csv_rows),
             "upload:" + hashlib.sha256(data).hexdigest())
 
@@ -151,7 +151,8 @@ def _current_gan(cfg: toy2d.Toy2DConfig, points: data2d.Points2D, data_key: str)
     """The session's GAN: kept while the settings stay the same, rebuilt when they change."""
     ss = st.session_state
     key = (cfg, data_key)
-    if ss.get("gan2d_key") != key or ss.pop("gan2d_reset", False):
+    reset = ss.pop("gan2d_reset", False)
+    if ss.get("gan2d_key") != key or reset:
         _stop_live()
         first_visit = "gan2d_key" not in ss
         if first_visit and cfg == toy2d.Toy2DConfig() and data_key in data2d.DATASETS:
@@ -315,8 +316,9 @@ def digits_tab() -> None:
         f"A class-conditional DCGAN with {sum(p.numel() for p in gen.parameters()):,} generator "
         f"parameters, trained by this project on the 1,797 8x8 digits that ship with "
         f"scikit-learn ({card['training']['epochs']} epochs, {card['training']['seconds']:.0f} s "
-        f"on a CPU; script `playground/gan/train_digits.py`). Each sample is checked by an "
-        f"SVM trained on the real digits ({_classifier_holdout():.0%} accurate on real digits it "
+        f"on {card['training']['threads']} thread of a shared CPU; script "
+        f"`playground/gan/train_digits.py`). Each sample is checked by an "
+        f"SVM trained on the real digits ({holdout_accuracy():.0%} accurate on real digits it "
         f"never saw); red captions mark samples it reads as another digit."
     )
     a, b = st.columns(2)

@@ -231,8 +231,9 @@ def test_training_on_the_ring_improves_coverage():
 def test_a_too_fast_generator_collapses():
     """Try-this 2: generator lr 0.01 vs discriminator lr 0.001 -> stays on 1-2 modes."""
     gan = toy2d.Toy2DGAN(toy2d.Toy2DConfig(g_lr=1e-2, d_lr=1e-3, seed=0), data2d.ring())
-    gan.train(1000)
-    assert max(gan.history.coverage) <= 0.25
+    gan.train(1500)
+    assert np.median(gan.history.coverage) <= 0.125  # one mode most of the time
+    assert max(gan.history.coverage) <= 0.375
     assert gan.coverage().coverage <= 0.25
 
 

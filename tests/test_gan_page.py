@@ -158,6 +158,11 @@ def test_a_good_upload_trains():
     assert not at.error and _step(at) == 0
     at.button(key="gan2d_step100").click().run()
     assert _step(at) == 100 and _metric(at, "real points covered").endswith("%")
+    at.session_state["gan_tab"] = "Digits DCGAN"
+    at.run()
+    at.session_state["gan_tab"] = "Live 2D GAN"
+    at.run()  # the uploader is drawn empty again, but the points and the GAN are kept
+    assert _step(at) == 100 and any("mine.csv, uploaded before" in c.value for c in at.caption)
 
 
 def _digits(at: AppTest) -> AppTest:

@@ -115,25 +115,28 @@ def digits_figure(images: np.ndarray, row_labels: list[str] | None = None,
     for i in range(r):
         for j in range(c):
             mosaic[i * row:i * row + 8, j * side:j * side + 8] = images[i, j]
-    fig = go.Figure(go.Heatmap(z=mosaic, colorscale="Greys", zmin=0, zmax=1, showscale=False,
-                               hovertemplate="ink %{z:.2f}<extra></extra>"))
+    # one layout dict, not add_annotation per image: plotly validates every call
+    annotations = []
     if captions is not None:
         for i in range(r):
             for j in range(c):
                 bad = wrong is not None and bool(wrong[i, j])
-                fig.add_annotation(x=j * side + 3.5, y=i * row + 8.2, text=str(captions[i, j]),
-                                   showarrow=False, yanchor="top",
-                                   font=dict(size=11, color="#C92A2A" if bad else "#495057"))
-    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", scaleratio=1)
-    fig.update_xaxes(visible=False)
+                annotations.append(dict(x=j * side + 3.5, y=i * row + 8.2, text=str(captions[i, j]),
+                                        showarrow=False, yanchor="top",
+                                        font=dict(size=11, color="#C92A2A" if bad else "#495057")))
+    xaxis = dict(visible=False)
+    yaxis = dict(autorange="reversed", visible=False, scaleanchor="x", scaleratio=1)
     if row_labels is not None:
-        fig.update_yaxes(visible=True, showgrid=False, zeroline=False, ticks="",
-                         tickvals=[i * row + 3.5 for i in range(r)], ticktext=row_labels)
+        yaxis.update(visible=True, showgrid=False, zeroline=False, ticks="",
+                     tickvals=[i * row + 3.5 for i in range(r)], ticktext=row_labels)
     if col_labels is not None:
-        fig.update_xaxes(visible=True, showgrid=False, zeroline=False, ticks="", side="top",
-                         tickvals=[j * side + 3.5 for j in range(c)], ticktext=col_labels)
-    width = c * cell_px + (70 if row_labels else 20)
-    fig.update_layout(height=round(r * cell_px * row / side) + (50 if col_labels else 20), width=width,
-                      margin=dict(l=10, r=10, t=40 if col_labels else 10, b=10),
-                      plot_bgcolor="white")
+        xaxis.update(visible=True, showgrid=False, zeroline=False, ticks="", side="top",
+                     tickvals=[j * side + 3.5 for j in range(c)], ticktext=col_labels)
+    layout = dict(xaxis=xaxis, yaxis=yaxis, annotations=annotations, plot_bgcolor="white",
+                  height=round(r * cell_px * row / side) + (50 if col_labels else 20),
+                  width=c * cell_px + (70 if row_labels else 20),
+                  margin=dict(l=10, r=10, t=40 if col_labels else 10, b=10))
+    fig = go.Figure(data=[go.Heatmap(z=mosaic, colorscale="Greys", zmin=0, zmax=1, showscale=False,
+                                     hovertemplate="ink %{z:.2f}<extra></extra>")],
+                    layout=layout)
     return fig

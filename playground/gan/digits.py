@@ -18,7 +18,7 @@ between two seeds, and latent directions found from G's Jacobian.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -217,7 +217,3 @@ def direction_strips(gen: DigitsGenerator, seed: int, label: int,
     z = z0[None, None, :] + a[None, :, None] * vecs[:, None, :]  # (K, A, z)
     out = generate(gen, z.reshape(-1, gen.cfg.z_dim), label)
     return out.reshape(len(indices), len(amounts), 8, 8)
-
-
-def describe(cfg: DigitsGANConfig) -> dict:
-    return asdict(cfg)

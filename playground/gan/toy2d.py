@@ -31,7 +31,7 @@ import copy
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -312,9 +312,6 @@ class Toy2DGAN:
         other.gen = torch.Generator()
         other.gen.set_state(gen_state)
         return other
-
-    def summary(self) -> dict:
-        return {"step": self.step, **asdict(self.config)}
 
 
 class LiveRun:
