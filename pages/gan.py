@@ -194,10 +194,7 @@ def _draw_points(limit: int) -> None:
         st.rerun(scope="app")  # redraw the buttons too
     # 1. read one consistent state (training waits for this lock between chunks)
     with _gan_lock(), toy2d.one_thread():
-        real = gan.data.points[:: max(1, len(gan.data.points) // 400)]
-        fig = charts.gan_2d_figure(real, gan.sample(), gan.decision_grid(50),
-                                   gan.generator_push(96), gan.bounds(), gan.config.loss,
-                                   gan.data.modes, gan.data.sigma)
+        fig = charts.live_points_figure(gan)
         cov, h, step = gan.last_coverage, gan.history, gan.step
         d_loss = f"{h.d_loss[-1]:.3f}" if h.d_loss else "–"
         g_loss = f"{h.g_loss[-1]:.3f}" if h.g_loss else "–"
@@ -224,10 +221,7 @@ def _draw_points(limit: int) -> None:
 def _draw_history() -> None:
     gan: toy2d.Toy2DGAN = st.session_state.gan2d_gan
     with _gan_lock():
-        cov, h = gan.last_coverage, gan.history
-        losses = charts.loss_figure(h.step, h.d_loss, h.g_loss)
-        coverage = charts.coverage_figure(h.eval_step, h.coverage, h.quality, cov.coverage_label,
-                                          cov.quality_label)
+        losses, coverage = charts.live_history_figures(gan)
     lc, cc = st.columns(2)
     lc.plotly_chart(losses, width="stretch", key="gan2d_fig_losses")
     cc.plotly_chart(coverage, width="stretch", key="gan2d_fig_coverage")

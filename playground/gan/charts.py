@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
+
+if TYPE_CHECKING:
+    from playground.gan.toy2d import Toy2DGAN
 
 REAL = "#2E8B57"  # real points: green
 FAKE = "#6C4AB6"  # generated points: the theme's purple
@@ -79,6 +84,22 @@ def _history_layout(height: int, **extra) -> dict:
                 xaxis=dict(title=dict(text="step")), legend=dict(orientation="h", y=1.02, x=0,
                                                                  yanchor="bottom"),
                 **extra)
+
+
+def live_points_figure(gan: Toy2DGAN) -> go.Figure:
+    """One frame of the live 2D GAN as the page shows it: 400 real points, the 512
+    generated ones, D on a 50 x 50 grid and 96 push arrows."""
+    real = gan.data.points[:: max(1, len(gan.data.points) // 400)]
+    return gan_2d_figure(real, gan.sample(), gan.decision_grid(50), gan.generator_push(96),
+                         gan.bounds(), gan.config.loss, gan.data.modes, gan.data.sigma)
+
+
+def live_history_figures(gan: Toy2DGAN) -> tuple[go.Figure, go.Figure]:
+    """The loss curves and the coverage curves of a GAN's history."""
+    cov, h = gan.last_coverage, gan.history
+    return (loss_figure(h.step, h.d_loss, h.g_loss),
+            coverage_figure(h.eval_step, h.coverage, h.quality, cov.coverage_label,
+                            cov.quality_label))
 
 
 def loss_figure(steps: list[int], d_loss: list[float], g_loss: list[float],
