@@ -43,7 +43,7 @@ def bare_passes(gan: toy2d.Toy2DGAN):
     G -> D forward+backward, with fixed tensors and no optimizer or bookkeeping."""
     b, c = gan.config.batch_size, gan.config
     real = gan.real[:b].clone()
-    z = torch.randn(b, c.noise_dim)
+    z = torch.randn(b, c.noise_dim, generator=torch.Generator().manual_seed(0))
 
     def run(steps: int) -> None:
         with toy2d.one_thread():
@@ -98,7 +98,7 @@ def bench_digits() -> None:
             classify_digits(g.reshape(-1, 8, 8))
 
     def bare_forward(n: int) -> None:
-        z, y = torch.randn(80, gen.cfg.z_dim), torch.arange(10).repeat_interleave(8)
+        z, y = digits.noise(80, gen.cfg.z_dim, seed=0), torch.arange(10).repeat_interleave(8)
         with torch.no_grad():
             for _ in range(n):
                 gen(z, y)
