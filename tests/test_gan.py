@@ -214,6 +214,10 @@ def test_live_run_stays_at_most_ahead_steps_past_the_last_frame():
     assert gan.step == 60
     run.stop()
     assert not run.running
+    # nobody draws frames any more (the browser tab was closed): the thread ends by itself
+    run = toy2d.LiveRun(gan, limit=1000, ahead=10, idle_s=0.3)
+    time.sleep(1.0)
+    assert not run.running and gan.step == 70
 
 
 @pytest.mark.slow

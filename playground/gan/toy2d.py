@@ -323,13 +323,17 @@ class LiveRun:
     less after the one before (a slow browser slows training down instead of
     skipping hundreds of steps between frames). Read the GAN only while holding
     ``lock``: training holds it for each chunk, so a frame shows one consistent step.
+    With no frame for ``idle_s`` seconds (the browser tab was closed) the thread ends.
     """
 
-    def __init__(self, gan: Toy2DGAN, limit: int, ahead: int = 50, chunk: int = 25):
+    def __init__(self, gan: Toy2DGAN, limit: int, ahead: int = 50, chunk: int = 25,
+                 idle_s: float = 60.0):
         self.gan, self.limit, self.ahead, self.chunk = gan, limit, ahead, chunk
+        self.idle_s = idle_s  # no frame for this long (the browser went away): stop
         self.lock = threading.Lock()
         self.error: Exception | None = None
         self._last_drawn = gan.step
+        self._last_frame_at = time.monotonic()
         self._stop = threading.Event()
         self._frame = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="gan2d-training", daemon=True)
@@ -340,6 +344,8 @@ class LiveRun:
             while not self._stop.is_set() and self.gan.step < self.limit:
                 room = self._last_drawn + self.ahead - self.gan.step
                 if room <= 0:  # far enough ahead: wait for the next frame
+                    if time.monotonic() - self._last_frame_at > self.idle_s:
+                        return
                     self._frame.wait(timeout=0.1)
                     self._frame.clear()
                     continue
@@ -352,6 +358,7 @@ class LiveRun:
     def drawn(self, step: int) -> None:
         """A frame showing ``step`` was drawn: training may go ``ahead`` steps further."""
         self._last_drawn = step
+        self._last_frame_at = time.monotonic()
         self._frame.set()
 
     @property
