@@ -33,11 +33,6 @@ def record(info: ModelInfo) -> None:
         _LOADED[info.key] = info
 
 
-def forget(key: str) -> None:
-    with _LOCK:
-        _LOADED.pop(key, None)
-
-
 def loaded() -> list[ModelInfo]:
     with _LOCK:
         return list(_LOADED.values())

@@ -215,14 +215,20 @@ def paths_figure(env: TabularEnv, paths: dict[str, Rollout],
         fig.add_trace(go.Scatter(x=[c + off for _, c in rc], y=[r + off for r, _ in rc],
                                  mode="lines+markers", name=label, marker=dict(size=5),
                                  line=dict(width=3, color=METHOD_COLOURS.get(name))))
+    _add_cell_labels(fig, env)
+    fig.update_layout(shapes=_cell_shapes(env), legend=dict(orientation="h", y=-0.05))
+    return _grid_layout(fig, env, title, height=grid_height(env, 680, 150))
+
+
+def _add_cell_labels(fig: go.Figure, env: TabularEnv) -> None:
+    """Write each special cell's letter (S, G, X, ...) on the map."""
+    w = env.shape[1]
     for s in range(env.n_states):
         r, c = divmod(s, w)
         label = _cell_label(env.cells[r][c])
         if label:
             fig.add_annotation(x=c, y=r, text=f"<b>{label}</b>", showarrow=False,
                                font=dict(color="black", size=16))
-    fig.update_layout(shapes=_cell_shapes(env), legend=dict(orientation="h", y=-0.05))
-    return _grid_layout(fig, env, title, height=grid_height(env, 680, 150))
 
 
 def rollout_figure(env: TabularEnv, ro: Rollout,
@@ -250,12 +256,7 @@ def rollout_figure(env: TabularEnv, ro: Rollout,
     fig = go.Figure(data=traces(0), frames=[
         go.Frame(data=traces(t), name=str(t), layout=dict(title_text=caption(t)))
         for t in range(len(rc))])
-    for s in range(env.n_states):
-        r, c = divmod(s, w)
-        label = _cell_label(env.cells[r][c])
-        if label:
-            fig.add_annotation(x=c, y=r, text=f"<b>{label}</b>", showarrow=False,
-                               font=dict(color="black", size=16))
+    _add_cell_labels(fig, env)
     fig.update_layout(
         shapes=_cell_shapes(env), showlegend=False,
         updatemenus=[dict(type="buttons", direction="left", x=0, y=-0.02, xanchor="left",

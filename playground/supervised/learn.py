@@ -31,29 +31,15 @@ from sklearn.metrics import (accuracy_score, confusion_matrix, precision_recall_
 from sklearn.model_selection import (ShuffleSplit, StratifiedShuffleSplit, learning_curve,
                                      validation_curve)
 from sklearn.pipeline import Pipeline
-from threadpoolctl import ThreadpoolController
 
 from playground.errors import UserInputError
 from playground.supervised.data import Dataset, Split
 from playground.supervised.models import (MODELS, complexity_values, grid_value, make_model,
                                           make_preprocessor, mlp_max_iter)
+from playground.threads import one_library_thread as one_thread
 
 GRID_RES = 100  # boundary grid: GRID_RES x GRID_RES points
-_CONTROLLER: ThreadpoolController | None = None
 
-
-def one_thread():
-    """Context: the BLAS/OpenMP libraries of numpy, scipy and scikit-learn
-    limited to one thread. On these tiny matrices one thread is faster than
-    several fighting over a shared CPU (a lbfgs network fit went from 3.5 s to
-    0.2 s). torch's own thread pools are left alone: other pages share them.
-    The controller is built once (~10 ms)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        every = ThreadpoolController()
-        ours = [c.filepath for c in every.lib_controllers if "torch" not in c.filepath]
-        _CONTROLLER = every.select(filepath=ours)
-    return _CONTROLLER.limit(limits=1)
 
 Progress = Callable[[int, int], None]
 

@@ -6,21 +6,9 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from threadpoolctl import ThreadpoolController
+from playground.threads import one_library_thread
 
 SMALL_MACHINE_CORES = 4
-_CONTROLLER: ThreadpoolController | None = None
-
-
-def _controller() -> ThreadpoolController:
-    """The OpenMP / BLAS libraries of numpy, scipy and scikit-learn, found once (~10 ms).
-    torch's own thread pools are left out: other pages share them."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        every = ThreadpoolController()
-        ours = [c.filepath for c in every.lib_controllers if "torch" not in c.filepath]
-        _CONTROLLER = every.select(filepath=ours)
-    return _CONTROLLER
 
 
 @contextlib.contextmanager
@@ -37,5 +25,5 @@ def limited_threads() -> Iterator[None]:
     if (os.cpu_count() or 1) > SMALL_MACHINE_CORES:
         yield
         return
-    with _controller().limit(limits=1):
+    with one_library_thread():
         yield
