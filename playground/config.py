@@ -25,6 +25,7 @@ class Settings:
     llm: str = ""  # Hugging Face id or local folder; "" means the embedded SmolLM2
     diffusion_pipeline: str = ""  # a Stable Diffusion family id or folder, GPU only
     device: str = "auto"  # auto | cpu | cuda | mps
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16 (auto: see playground/devices.py)
     cache_dir: Path = _default_cache_dir()  # converted models live here
     hub_timeout_s: float = 3.0  # how long to wait for the Hub before falling back
     allow_model_choice: bool = True  # show the sidebar setting that swaps the LLM
@@ -35,6 +36,8 @@ class Settings:
     max_samples: int = 8  # completions generated side by side
     llm_concurrency: int = 1  # inference calls running at once on the shared LLM
     llm_wait_s: float = 120.0  # how long a request waits for the shared LLM
+    score_token_budget: int = 16384  # tokens (batch x length) in one batched scoring pass
+    max_trace_tokens: int = 512  # longest text traced for attention maps (30 layers x 9 heads x n^2)
 
     # Training and data limits
     max_training_steps: int = 5000

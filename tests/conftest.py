@@ -32,6 +32,17 @@ def llm():
 
 
 @pytest.fixture(scope="session")
+def llm_fp32():
+    """The default model in fp32, whatever precision this machine picks: the reference
+    that batched, prefix-reusing and traced computations must match within 1e-4."""
+    import torch
+
+    from playground.models.llm import load_default
+
+    return load_default(dtype=torch.float32)
+
+
+@pytest.fixture(scope="session")
 def embedder():
     from playground.models.embedder import load_embedder
 

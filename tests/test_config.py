@@ -22,9 +22,30 @@ def test_a_bad_setting_says_which_variable(monkeypatch):
         get_settings()
 
 
-def test_cpu_runs_fp32():
+def test_cpu_precision_follows_its_instruction_set(monkeypatch):
+    from playground import devices
+
+    monkeypatch.setattr(devices, "cpu_flags", lambda: {"avx2", "avx512f"})
     info = _resolve("cpu")
     assert info.device.type == "cpu" and info.dtype == torch.float32
+    monkeypatch.setattr(devices, "cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    assert _resolve("cpu").dtype == torch.bfloat16
+    assert "native bf16" in _resolve("cpu").why
+    assert _resolve("cpu", "float32").dtype == torch.float32  # PLAYGROUND_DTYPE overrides
+    assert _resolve("cpu", "bf16").precision == "bfloat16"
+
+
+def test_a_bad_precision_says_what_to_use():
+    with pytest.raises(ValueError, match="auto, float32, bfloat16 or float16"):
+        _resolve("cpu", "int3")
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    from playground.devices import cpu_flags, cpu_has_native_bf16
+
+    (tmp_path / "cpuinfo").write_text("processor\t: 0\nflags\t\t: fpu sse avx512_bf16\n")
+    assert cpu_has_native_bf16(cpu_flags(tmp_path / "cpuinfo"))
+    assert cpu_flags(tmp_path / "missing") == set()
 
 
 def test_every_page_has_a_known_group_and_unique_path():

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from playground.config import get_settings
+from playground.devices import get_device
 from playground.errors import UserInputError
 from playground.models import llm as llm_module
 from playground.models.llm import GenerationSettings, load_llm
@@ -25,7 +26,7 @@ def test_greedy_answers_paris(llm):
 def test_default_comes_from_the_embedded_package(llm):
     assert llm.info.source == "embedded package"
     assert llm.info.name == "SmolLM2-135M-Instruct"
-    assert llm.info.device == "cpu" and llm.info.dtype == "float32"
+    assert llm.info.device == "cpu" and llm.info.dtype == get_device().precision == llm.precision
     assert 130e6 < llm.info.parameters < 140e6
 
 
@@ -45,7 +46,8 @@ def test_next_token_logits_are_cached_by_prompt(llm):
     assert llm.model_calls == calls
 
 
-def test_continuation_logprob_equals_manual_computation(llm):
+def test_continuation_logprob_equals_manual_computation(llm_fp32):
+    llm = llm_fp32
     prompt = llm.encode("The capital of France is", mode="raw")
     continuation = llm.tokenizer(" Paris, a city", add_special_tokens=False)["input_ids"]
     score = llm.continuation_logprob(prompt, continuation)

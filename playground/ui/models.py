@@ -61,6 +61,25 @@ def get_llm() -> LanguageModel:
         return _load_default()
 
 
+def model_key_of(lm: LanguageModel) -> str:
+    """What identifies a loaded model in cache keys: its name, source and precision."""
+    return f"{lm.info.name}|{lm.info.source}|{lm.precision}"
+
+
+@st.cache_resource(show_spinner="Reading the vocabulary...", max_entries=2)
+def vocab_strings(_lm: LanguageModel, model_key: str) -> tuple[str, ...]:
+    """Every token id as text, once per model, so no slider waits for the tokenizer.
+    Shared by every session: a tuple, which nobody can change."""
+    return tuple(_lm.token_strings(list(range(_lm.vocab_size))))
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def read_prompt(_lm: LanguageModel, model_key: str, text: str, mode: str) -> tuple[list[int], str]:
+    """Token ids of the prompt (checked against the length limit) and the exact text the model reads.
+    (st.cache_data hands every session its own copy.)"""
+    return _lm.encode(text, mode), _lm.render_prompt(text, mode)
+
+
 @st.cache_resource(show_spinner="Loading the sentence embedder...")
 def get_embedder() -> SentenceEmbedder:
     return load_embedder()
