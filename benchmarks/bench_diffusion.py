@@ -27,7 +27,7 @@ import torch
 from _util import header, paired_medians, row  # noqa: I001 (puts the repo on sys.path)
 from playground.diffusion import digits, evaluate, points2d
 from playground.diffusion import schedule as sch
-from playground.diffusion.threads import one_thread
+from playground.threads import one_thread
 
 LABELS = [i % 10 for i in range(16)]
 STEPS = 25
@@ -53,7 +53,7 @@ def bench_digits(model: digits.DigitModel) -> None:
     print(row("guided sampling + recorded trajectory", a, b, "s", "DDPMPipeline-style loop, no CFG",
               "(budget < 1 s)" + (" OK" if a < 1 else " OVER on this run")))
     print(f"   CPU time of one guided run: {_cpu_seconds(ours):.2f} s; unguided: {_cpu_seconds(bare):.2f} s "
-          f"(torch threads in the sampling loop: 1, see playground/diffusion/threads.py)")
+          f"(torch threads in the sampling loop: 1, see playground/threads.py)")
 
     # 1000-step DDPM: time 40 steps of the same guided loop and scale by 25
     sched = sch.make_sampler("DDPM", model.scheduler_config)

@@ -21,8 +21,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from the repo root
 
-from playground.gan import charts, data2d, digits, toy2d
 from playground.digits_check import classify_digits
+from playground.gan import charts, data2d, digits, toy2d
+from playground.threads import one_thread
 
 STEPS = 200
 REPEATS = 5
@@ -46,7 +47,7 @@ def bare_passes(gan: toy2d.Toy2DGAN):
     z = torch.randn(b, c.noise_dim, generator=torch.Generator().manual_seed(0))
 
     def run(steps: int) -> None:
-        with toy2d.one_thread():
+        with one_thread():
             for _ in range(steps):
                 for _ in range(c.d_steps):
                     with torch.no_grad():
@@ -65,7 +66,7 @@ def with_frames(gan: toy2d.Toy2DGAN, every: int = 50):
     def run(steps: int) -> None:
         for _ in range(steps // every):
             gan.train(every)
-            with toy2d.one_thread():
+            with one_thread():
                 figs = [charts.live_points_figure(gan), *charts.live_history_figures(gan)]
             for f in figs:
                 f.to_json()
@@ -114,7 +115,7 @@ def bench_digits() -> None:
 
 def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads available; "
-          "the 2D GAN trains on one thread (see toy2d.one_thread)\n")
+          "the 2D GAN trains on one thread (see playground/threads.py)\n")
     bench_2d("nonsaturating")
     bench_2d("wgan_gp", d_steps=1)
     bench_digits()

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from playground.supervised import MODEL_NAMES, classify, load_dataset, split_dataset  # noqa: E402
 from playground.supervised import charts  # noqa: E402
-from playground.supervised.learn import one_thread  # noqa: E402
 from playground.supervised.models import make_model  # noqa: E402
+from playground.threads import one_thread  # noqa: E402
 
 BUDGET_MS = 300
 RUNS = 7

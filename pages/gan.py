@@ -12,6 +12,7 @@ import streamlit as st
 from playground.config import get_settings
 from playground.digits_check import classify_digits, holdout_accuracy
 from playground.gan import charts, data2d, digits, toy2d
+from playground.threads import one_thread
 from playground.ui.common import friendly_errors, kept, page_intro
 from playground.ui.entry import run_through_navigation
 
@@ -193,7 +194,7 @@ def _draw_points(limit: int) -> None:
             raise run.error
         st.rerun(scope="app")  # redraw the buttons too
     # 1. read one consistent state (training waits for this lock between chunks)
-    with _gan_lock(), toy2d.one_thread():
+    with _gan_lock(), one_thread():
         fig = charts.live_points_figure(gan)
         cov, h, step = gan.last_coverage, gan.history, gan.step
         d_loss = f"{h.d_loss[-1]:.3f}" if h.d_loss else "–"

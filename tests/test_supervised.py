@@ -19,8 +19,9 @@ from playground.supervised import (MODEL_NAMES, MODELS, SKLEARN_SETS, TOY_SETS, 
                                    make_model, read_csv_bytes, split_dataset, training_curve)
 from playground.supervised import charts, regression
 from playground.supervised.code import classification_code
-from playground.supervised.learn import grid_frame, one_thread
+from playground.supervised.learn import grid_frame
 from playground.supervised.models import complexity_values
+from playground.threads import one_thread
 
 LIMIT_MB, MAX_ROWS = 10, 20000
 

@@ -32,10 +32,11 @@ import numpy as np
 import torch
 from diffusers import UNet2DModel
 
+from playground import seeding
 from playground.diffusion import schedule as sch
 from playground.diffusion.images import IMAGE_SIZE
-from playground.diffusion.threads import one_thread
 from playground.models import registry
+from playground.threads import one_thread
 
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "diffusion" / "digits_unet"
 NUM_CLASSES = 10
@@ -68,8 +69,9 @@ SCHEDULER_CONFIG = dict(
 
 
 def build_unet(seed: int = 0) -> UNet2DModel:
-    torch.manual_seed(seed)
-    return UNet2DModel(**UNET_CONFIG)
+    """A freshly initialised UNet (the values torch.manual_seed(seed) would give),
+    built without touching torch's global random generator."""
+    return seeding.build(lambda: UNet2DModel(**UNET_CONFIG), seed)
 
 
 @dataclass

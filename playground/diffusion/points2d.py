@@ -25,8 +25,9 @@ from diffusers.models.embeddings import get_timestep_embedding
 from sklearn.datasets import make_moons
 from torch import nn
 
+from playground import seeding
 from playground.diffusion import schedule as sch
-from playground.diffusion.threads import one_thread
+from playground.threads import one_thread
 
 DATASETS = ("two moons", "spiral", "eight blobs")
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "diffusion"
@@ -94,9 +95,8 @@ def train(name: str, steps: int = LIVE_STEPS, seed: int = 0, batch_size: int = 2
 
 def _train(name, steps, seed, batch_size, lr, progress) -> PointModel:
     data = make_points(name, seed=seed)
-    torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    net = Denoiser()
+    net = seeding.build(Denoiser, seed)
     scheduler = DDPMScheduler(**SCHEDULER_CONFIG)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
@@ -152,8 +152,7 @@ def load_shipped(name: str, path: Path = WEIGHTS) -> PointModel:
     record = json.loads(path.with_suffix(".json").read_text())[name]
     prefix = f"{_key(name)}."
     state = {k[len(prefix):]: v for k, v in load_file(str(path)).items() if k.startswith(prefix)}
-    net = Denoiser()
-    net.load_state_dict(state)
+    net = seeding.load(Denoiser, state)
     curve = record["loss_curve"]
     return PointModel(net.eval(), make_points(name, seed=record["seed"]), curve, record["seconds"],
                       record["steps"], record["seed"], source="shipped weights")

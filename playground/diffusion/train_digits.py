@@ -30,7 +30,7 @@ from diffusers import DDPMScheduler
 
 from playground.diffusion import digits
 from playground.diffusion.images import real_digits
-from playground.diffusion.threads import one_thread
+from playground.threads import one_thread
 
 DEFAULTS = dict(steps=1500, batch_size=64, lr=2e-3, seed=0, label_dropout=0.1, ema=0.995)
 

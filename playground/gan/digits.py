@@ -27,6 +27,8 @@ from safetensors.torch import load_file
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from playground import seeding
+
 ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "gan"
 WEIGHTS = "digits_dcgan.safetensors"
 CONFIG = "digits_dcgan.json"
@@ -92,8 +94,8 @@ class DigitsDiscriminator(nn.Module):
 def load_generator(folder: Path = ASSET_DIR) -> tuple[DigitsGenerator, dict]:
     """The trained generator (eval mode, CPU, fp32) and its JSON card."""
     card = json.loads((folder / CONFIG).read_text())
-    gen = DigitsGenerator(DigitsGANConfig(**card["model"]))
-    gen.load_state_dict(load_file(str(folder / WEIGHTS)))
+    cfg = DigitsGANConfig(**card["model"])
+    gen = seeding.load(lambda: DigitsGenerator(cfg), load_file(str(folder / WEIGHTS)))
     return gen.eval(), card
 
 

@@ -26,19 +26,19 @@ pushed by the next generator update).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import nn
 
+from playground import seeding
 from playground.gan.coverage import Coverage, KNNCoverage, mixture_coverage
 from playground.gan.data2d import Points2D
+from playground.threads import one_thread
 
 LOSSES = {
     "nonsaturating": "Non-saturating (standard GAN)",
@@ -49,22 +49,6 @@ OPTIMIZERS = {"adam": "Adam", "sgd": "SGD", "rmsprop": "RMSprop"}
 GP_WEIGHT = 0.1  # λ of WGAN-GP for 2D toy data (Gulrajani et al., gan_toy.py)
 N_VIS = 512  # generated points drawn on the chart (always the same noise: you see G move)
 N_EVAL = 1000  # generated points used for the coverage measure
-
-
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Run torch on one CPU thread inside the block, then restore the old count.
-
-    The 2D networks are tiny (batch 256 x width 64): splitting such small matrix
-    products across threads costs more in synchronisation than it saves, and on a
-    busy machine a waiting OpenMP thread can slow a step down tenfold. The setting
-    is per calling thread (OpenMP), so other sessions of the app keep theirs."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @dataclass(frozen=True)
@@ -172,10 +156,9 @@ class Toy2DGAN:
         self.eval_every = eval_every
         c = config
         # 1. networks, initialised from the seed without touching torch's global RNG
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(c.seed)
-            self.G = mlp(c.noise_dim, c.g_width, c.g_depth, 2)
-            self.D = mlp(2, c.d_width, c.d_depth, 1)
+        self.G, self.D = seeding.build(
+            lambda: (mlp(c.noise_dim, c.g_width, c.g_depth, 2), mlp(2, c.d_width, c.d_depth, 1)),
+            c.seed)
         self.opt_g = make_optimizer(c.optimizer, self.G.parameters(), c.g_lr)
         self.opt_d = make_optimizer(c.optimizer, self.D.parameters(), c.d_lr)
         # 2. one random stream for noise, batches and the penalty's ε

@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import save_file
 
+from playground import seeding
 from playground.digits_check import classify_digits, real_digits
 from playground.gan.digits import (
     ASSET_DIR, CONFIG, WEIGHTS, DigitsDiscriminator, DigitsGANConfig, DigitsGenerator, generate,
@@ -56,9 +57,8 @@ def class_accuracy(gen: DigitsGenerator, per_class: int = 100, seed: int = 1234)
 def train(model_cfg: DigitsGANConfig = DigitsGANConfig(), cfg: TrainConfig = TrainConfig(),
           progress: Callable[[int, int, dict], None] | None = None) -> tuple[DigitsGenerator, dict]:
     """Train and return the EMA generator (eval mode) and a log of the run."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(cfg.seed)
-        gen, disc = DigitsGenerator(model_cfg), DigitsDiscriminator(model_cfg)
+    gen, disc = seeding.build(lambda: (DigitsGenerator(model_cfg), DigitsDiscriminator(model_cfg)),
+                              cfg.seed)  # no global RNG: see playground/seeding.py
     ema = copy.deepcopy(gen).eval()
     opt_g = torch.optim.Adam(gen.parameters(), lr=cfg.g_lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(disc.parameters(), lr=cfg.d_lr, betas=cfg.betas)

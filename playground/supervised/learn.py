@@ -36,7 +36,7 @@ from playground.errors import UserInputError
 from playground.supervised.data import Dataset, Split
 from playground.supervised.models import (MODELS, complexity_values, grid_value, make_model,
                                           make_preprocessor, mlp_max_iter)
-from playground.threads import one_library_thread as one_thread
+from playground.threads import one_thread
 
 GRID_RES = 100  # boundary grid: GRID_RES x GRID_RES points
 

@@ -23,7 +23,8 @@ from sklearn.preprocessing import PolynomialFeatures
 from sklearn.tree import DecisionTreeRegressor
 
 from playground.config import get_settings
-from playground.supervised.learn import Curve, Progress, one_thread
+from playground.supervised.learn import Curve, Progress
+from playground.threads import one_thread
 
 FUNCTIONS = {
     "cos(1.5πx)": lambda x: np.cos(1.5 * np.pi * x),

@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from playground.threads import one_library_thread
+from playground.threads import one_thread
 
 SMALL_MACHINE_CORES = 4
 
@@ -25,5 +25,5 @@ def limited_threads() -> Iterator[None]:
     if (os.cpu_count() or 1) > SMALL_MACHINE_CORES:
         yield
         return
-    with one_library_thread():
+    with one_thread():
         yield
