@@ -27,9 +27,10 @@ os.environ.setdefault("PLAYGROUND_CACHE_DIR", str(ROOT / ".cache" / "models"))
 
 import torch  # noqa: E402
 
-from playground import sampling as smp  # noqa: E402
-from playground import sampling_charts as charts  # noqa: E402
 from playground.models.llm import GenerationSettings, load_llm  # noqa: E402
+from playground.sampling import charts  # noqa: E402
+from playground.sampling import lab as smp  # noqa: E402
+from playground.threads import one_thread  # noqa: E402
 
 RUNS = 15
 
@@ -75,7 +76,8 @@ def main() -> None:
     settings = slider_settings()
 
     def compute():
-        return smp.on_one_thread(smp.analyse, logits, ids, next(settings), 1000)
+        with one_thread():
+            return smp.analyse(logits, ids, next(settings), 1000)
 
     def compute_inline():
         return smp.analyse(logits, ids, next(settings), 1000)

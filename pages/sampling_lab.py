@@ -2,7 +2,7 @@
 language model, the sampling pipeline as a waterfall, dice rolls, streamed
 completions with forks, and a comparison of two settings.
 
-Sliders only re-weight the cached logits (playground.sampling, no model call);
+Sliders only re-weight the cached logits (playground.sampling.lab, no model call);
 the model runs once per prompt, and again only when a Generate button is pressed."""
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from playground import sampling as smp
-from playground import sampling_charts as charts
+from playground.sampling import lab as smp
+from playground.sampling import charts
 from playground.config import get_settings
+from playground.threads import one_thread
 from playground.models.llm import GeneratedToken, GenerationSettings, LanguageModel
 from playground.ui.common import friendly_errors, page_intro
 from playground.ui.entry import run_through_navigation
-from playground.ui.models import get_llm
+from playground.ui.models import get_llm, model_key_of, read_prompt, vocab_strings
 
 run_through_navigation()  # a deep link on a fresh server still runs inside Home.py's navigation
 settings = get_settings()
@@ -67,42 +68,34 @@ def use_example() -> None:
     st.session_state["smp_mode"] = example.mode
 
 
-# -- cached, model-side work (the page edge) -------------------------------------
-
-
-@st.cache_resource(show_spinner="Reading the vocabulary...", max_entries=2)
-def vocab_strings(_lm: LanguageModel, model_key: str) -> list[str]:
-    """Every token id as text, once per model, so no slider waits for the tokenizer."""
-    return _lm.token_strings(list(range(_lm.vocab_size)))
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def read_prompt(_lm: LanguageModel, model_key: str, text: str, mode: str) -> tuple[list[int], str]:
-    """Token ids of the prompt (checked against the length limit) and the exact text the model reads."""
-    return _lm.encode(text, mode), _lm.render_prompt(text, mode)
-
-
 def strip(tokens, columns: int, forced_step: int | None = None, key: str | None = None, where=st) -> None:
     where.plotly_chart(charts.heat_strip_figure(tokens, CHARS_PER_LINE[columns], forced_step),
                        width="stretch", config=PLOT_CONFIG, key=key)
 
 
-def stream(placeholder, lm: LanguageModel, ids: list[int], gen: GenerationSettings, columns: int,
-           key: str, prefix: list[GeneratedToken] | None = None, forced_step: int | None = None,
-           as_text: bool = False) -> list[GeneratedToken]:
-    """Generate into a placeholder, redrawing it as tokens arrive (at most ~6 times a second)."""
-    tokens = list(prefix or [])
+def stream(placeholders, lm: LanguageModel, ids: list[int], gen: GenerationSettings, seeds: list[int],
+           columns: int, key: str, prefix: list[GeneratedToken] | None = None, forced_step: int | None = None,
+           as_text: bool = False) -> list[list[GeneratedToken]]:
+    """Generate one completion per seed in one batch, redrawing each placeholder as its
+    tokens arrive (at most ~6 times a second)."""
+    completions = [list(prefix or []) for _ in seeds]
     shown_at = 0.0
-    stop = threading.Event()
-    for token in lm.generate_stream(ids, gen, stop=stop, alternatives=5):
-        tokens.append(token)
+
+    def draw() -> None:
+        for i, (where, tokens) in enumerate(zip(placeholders, completions)):
+            if as_text:
+                where.text("".join(t.text for t in tokens) + " ▌")
+            else:
+                strip(tokens, columns, forced_step, key=f"{key}{i}_live_{len(tokens)}", where=where)
+
+    for events in lm.generate_batch_stream(ids, gen, seeds, stop=threading.Event(), alternatives=5):
+        for tokens, token in zip(completions, events):
+            if token is not None:
+                tokens.append(token)
         if time.perf_counter() - shown_at > 0.15:
             shown_at = time.perf_counter()
-            if as_text:
-                placeholder.text("".join(t.text for t in tokens) + " ▌")
-            else:
-                strip(tokens, columns, forced_step, key=f"{key}_live_{len(tokens)}", where=placeholder)
-    return tokens
+            draw()
+    return completions
 
 
 # -- 1. prompt and settings (left) · the waterfall (right) ---------------------------
@@ -112,7 +105,7 @@ with friendly_errors("loading the language model"):
     lm = get_llm()
 if lm is None:
     st.stop()
-model_key = f"{lm.info.name}|{lm.info.source}"
+model_key = model_key_of(lm)
 
 controls, results = st.columns([1, 2.4], gap="medium")
 with controls:
@@ -162,7 +155,8 @@ with results:
     if prompt_ids is not None and strings is not None:
         with friendly_errors("the sampling pipeline"):
             # no model call from here on: a slider move only re-weights the cached logits
-            analysis = smp.on_one_thread(smp.analyse, logits, prompt_ids, gen, int(st.session_state["smp_draws"]))
+            with one_thread():  # ~20 small tensor operations: one thread each is fastest on a shared box
+                analysis = smp.analyse(logits, prompt_ids, gen, int(st.session_state["smp_draws"]))
 if analysis is None:
     results.info("Fix the prompt or the settings to see the next-token distribution.", icon=":material/edit:")
     st.stop()
@@ -201,7 +195,8 @@ with left:
     st.plotly_chart(charts.distribution_figure(analysis.raw_probs, strings), width="stretch",
                     config=PLOT_CONFIG, key="smp_dist")
     st.caption(
-        f"The top 15 of the {lm.vocab_size:,} tokens at temperature 1; spaces shown as ␣, new lines as ↵ "
+        f"The top 15 of the {lm.vocab_size:,} tokens at temperature 1, computed by the model in "
+        f"{lm.precision} on the {lm.info.device.upper()}; spaces shown as ␣, new lines as ↵ "
         "(the small number is the token id). Entropy measures the uncertainty: *H* bits is as uncertain "
         f"as a fair pick among 2^*H* tokens. Model forward passes for next-token distributions since the "
         f"server started: {lm.model_calls}; a new prompt costs one, the sliders reuse the cached logits."
@@ -262,14 +257,16 @@ with right:
 
 st.subheader("Generate")
 st.markdown(
-    "Each completion runs `model.generate` with the settings above, streamed token by token. "
+    "Each completion runs the same loop as `model.generate` with the settings above (transformers' own "
+    "logits processors, then one draw from the completion's own seeded generator), streamed token by token; "
+    "side-by-side completions run together in one batch. "
     "Colour = the model's own probability (temperature 1) of each chosen token, from the logits one "
     "position before it: :red-background[near 0] :orange-background[25 %] :yellow-background[50 %] "
     ":green-background[near 100 %]. Hover a token to see the top alternatives at that step."
 )
 c = st.columns([1, 1, 1])
 c[0].number_input("Completions", 1, MAX_SIDE_BY_SIDE, step=1, key="smp_n",
-                  help="Completion i uses seed + i.")
+                  help="Completion i uses seed + i; all of them run together in one batch.")
 c[1].slider("New tokens", 4, MAX_NEW, step=4, key="smp_new",
             help=f"About 12 tokens a second on two CPU cores; at most {MAX_NEW}.")
 go_generate = c[2].button("Generate", type="primary", key="smp_generate", icon=":material/play_arrow:",
@@ -281,11 +278,11 @@ if go_generate:
     st.session_state.pop("smp_forked", None)
     with friendly_errors("generating"):
         columns = st.columns(n_cols)
-        runs = []
-        for i, column in enumerate(columns):
-            column.caption(f"seed {gen.seed + i}")
-            run_gen = replace(gen, seed=gen.seed + i)
-            runs.append((run_gen.seed, stream(column.empty(), lm, prompt_ids, run_gen, n_cols, f"smp_gen{i}")))
+        seeds = [gen.seed + i for i in range(n_cols)]
+        for seed, column in zip(seeds, columns):
+            column.caption(f"seed {seed}")
+        completions = stream([column.empty() for column in columns], lm, prompt_ids, gen, seeds, n_cols, "smp_gen")
+        runs = list(zip(seeds, completions))
         st.session_state["smp_runs"] = {"prompt": prompt_key, "settings": gen, "runs": runs}
         st.rerun()
 
@@ -327,8 +324,8 @@ if stored and stored["prompt"] == prompt_key:
             forced = smp.forced_token(tokens, step, alt_id, alt_text)
             fork_gen = replace(stored["settings"], seed=runs[run_index][0],
                                max_new_tokens=max(4, stored["settings"].max_new_tokens - step - 1))
-            new = stream(st.empty(), lm, fork_context, fork_gen, 1, "smp_fork",
-                         prefix=list(tokens[:step]) + [forced], forced_step=step)
+            new = stream([st.empty()], lm, fork_context, fork_gen, [fork_gen.seed], 1, "smp_fork",
+                         prefix=list(tokens[:step]) + [forced], forced_step=step)[0]
             st.session_state["smp_forked"] = {"prompt": prompt_key, "step": step, "tokens": new,
                                                "from": runs[run_index][0]}
             st.rerun()
@@ -372,11 +369,8 @@ if go_compare:
         for name, side in sides.items():
             st.caption(f"{name}: {smp.settings_label(side)}")
             cols = st.columns(n)
-            results[name] = [
-                stream(cols[i].empty(), lm, prompt_ids, replace(side, seed=side.seed + i),
-                       n, f"smp_cmp_{name}{i}", as_text=True)
-                for i in range(n)
-            ]
+            results[name] = stream([col.empty() for col in cols], lm, prompt_ids, side,
+                                   [side.seed + i for i in range(n)], n, f"smp_cmp_{name}", as_text=True)
         st.session_state["smp_cmp"] = {"prompt": prompt_key, "sides": sides, "results": results}
         st.rerun()
 compared = st.session_state.get("smp_cmp")

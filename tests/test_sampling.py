@@ -17,8 +17,9 @@ from transformers import (
     TopPLogitsWarper,
 )
 
-from playground import sampling as smp
-from playground import sampling_charts as charts
+from playground.sampling import lab as smp
+from playground.threads import one_thread
+from playground.sampling import charts
 from playground.errors import UserInputError
 from playground.models.llm import GeneratedToken, GenerationSettings
 
@@ -218,12 +219,12 @@ def test_analyse_on_one_thread_matches_inline_and_passes_errors_through():
     z = random_logits(3)
     gen = GenerationSettings(temperature=0.9, top_k=20, seed=4)
     a = smp.analyse(z, [1, 2], gen, draws=500)
-    b = smp.on_one_thread(smp.analyse, z, [1, 2], gen, draws=500)
+    with one_thread():
+        b = smp.analyse(z, [1, 2], gen, draws=500)
     torch.testing.assert_close(a.waterfall.probs, b.waterfall.probs)
     assert torch.equal(a.draws, b.draws)
-    with pytest.raises(UserInputError):
-        smp.on_one_thread(smp.analyse, z, [1], GenerationSettings(top_p=0.0))
-    assert torch.get_num_threads() >= 1  # the caller's thread setting is untouched
+    with pytest.raises(UserInputError), one_thread():
+        smp.analyse(z, [1], GenerationSettings(top_p=0.0))
 
 
 # ---------------------------------------------------------------------------
@@ -253,7 +254,7 @@ def test_slider_work_never_calls_the_model(llm):
     for t in (0.0, 0.3, 1.0, 2.0):
         for k in (0, 50):
             llm.next_token_logits(ids)  # the page asks again on every rerun: a cache hit
-            smp.on_one_thread(smp.analyse, logits, ids, GenerationSettings(temperature=t, top_k=k, top_p=0.9))
+            smp.analyse(logits, ids, GenerationSettings(temperature=t, top_k=k, top_p=0.9))
     assert llm.model_calls == calls
 
 

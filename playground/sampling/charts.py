@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from playground.models.llm import GeneratedToken
-from playground.sampling import DiceRow, SampleStats, Waterfall, display_width, visible
+from playground.sampling.lab import DiceRow, SampleStats, Waterfall, display_width, visible
 
 PRIMARY = "#6C4AB6"
 GHOST = "#D9D9E3"

@@ -30,10 +30,8 @@ compare two settings, and the numbers behind the softmax formula on the page.
 
 from __future__ import annotations
 
-import ctypes
 import math
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -595,40 +593,3 @@ def settings_label(gen: GenerationSettings) -> str:
     if gen.repetition_penalty != 1:
         parts.append(f"penalty {gen.repetition_penalty:g}")
     return " · ".join(parts)
-
-
-# ---------------------------------------------------------------------------
-# Small tensor work on one thread
-# ---------------------------------------------------------------------------
-#
-# A slider move runs ~20 tensor operations on one (V,) = 49,152-value vector.
-# torch splits any operation on more than 32,768 values across its OpenMP threads;
-# on a busy 2-core machine (say while another user generates text) each split
-# waits for a core and costs ~10 ms instead of ~15 µs. So the page runs this work
-# on one worker thread whose own OpenMP setting is 1 thread. omp_set_num_threads
-# changes only the calling thread's setting (torch.get_num_threads() elsewhere is
-# untouched); without an OpenMP runtime to call, the work simply runs there as is.
-
-
-def _one_omp_thread() -> None:
-    torch.get_num_threads()  # let torch initialise this thread's OpenMP setting first
-    try:
-        with open("/proc/self/maps") as maps:
-            libs = sorted({line.split()[-1] for line in maps if "omp" in line.rsplit("/", 1)[-1]
-                           and ".so" in line})
-        for lib in libs:
-            runtime = ctypes.CDLL(lib)
-            if hasattr(runtime, "omp_set_num_threads"):
-                runtime.omp_set_num_threads(1)
-    except OSError:
-        pass
-
-
-_SERIAL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampling-serial",
-                             initializer=_one_omp_thread)
-
-
-def on_one_thread(fn, /, *args, **kwargs):
-    """Run fn(*args, **kwargs) on the single-threaded worker and return its result
-    (exceptions are re-raised here)."""
-    return _SERIAL.submit(fn, *args, **kwargs).result()
