@@ -5,6 +5,7 @@ import streamlit as st
 
 from playground.pages import GROUPS, available_pages
 from playground.ui.entry import run_through_navigation
+from playground.ui.models import model_queue_notice
 from playground.ui.sidebar import render_sidebar
 
 run_through_navigation()
@@ -17,5 +18,6 @@ for spec in available_pages():
                 url_path=None if spec.url_path == "home" else spec.url_path)
     )
 navigation = st.navigation({group: pages for group, pages in sections.items() if pages})
-navigation.run()
+with model_queue_notice():  # "waiting for the language model, n ahead" while a call queues
+    navigation.run()
 render_sidebar()  # after the page, so "Loaded models" includes what the page just loaded

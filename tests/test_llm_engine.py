@@ -5,14 +5,16 @@ offline; exact comparisons run on an fp32 copy, bf16 ones within the stated tole
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import torch
 
 from playground.devices import get_device
-from playground.errors import UserInputError
+from playground.errors import ModelBusyError, UserInputError
 from playground.models.llm import GenerationSettings
 from playground.models.llm import precision as precision_module
+from playground.models.llm.queue import ModelQueue, report_waits_to
 from playground.models.llm.scoring import MIN_SHARED_PREFIX, common_prefix_length, pad_batch
 
 # bf16 rounds logits to 3 significant digits: one logit near 20 moves by up to 0.06, so a
@@ -258,3 +260,94 @@ def test_trace_is_bounded_by_the_token_limit(llm):
         llm.trace(too_long)
     with pytest.raises(UserInputError, match="empty"):
         llm.trace([])
+
+
+# -- the queue in front of the model ---------------------------------------------------------------
+
+
+def test_the_queue_serves_in_arrival_order_and_says_how_many_are_ahead():
+    queue = ModelQueue(slots=1, wait_s=10)
+    order, heard = [], {}
+    release = threading.Event()
+
+    def holder():
+        with queue.turn():
+            release.wait(5)
+
+    def worker(i):
+        with report_waits_to(lambda ahead: heard.setdefault(i, []).append(ahead)), queue.turn():
+            order.append(i)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    while queue.waiting() or not queue._running:
+        time.sleep(0.01)
+    threads = []
+    for i in range(5):
+        t = threading.Thread(target=worker, args=(i,))
+        t.start()
+        threads.append(t)
+        while queue.waiting() < i + 1:  # queued in this order
+            time.sleep(0.01)
+    release.set()
+    for t in threads + [first]:
+        t.join()
+    assert order == [0, 1, 2, 3, 4]
+    assert heard[4][0] == 5 and heard[4][-1] == 0  # four waiting plus the one running, then "your turn"
+    assert heard[0] == [1, 0]
+
+
+def test_the_queue_gives_up_after_its_wait_with_a_clear_message():
+    queue = ModelQueue(slots=1, wait_s=0.3)
+    with queue.turn():
+        got = []
+
+        def late():
+            try:
+                with queue.turn():
+                    pass
+            except ModelBusyError as exc:
+                got.append(str(exc))
+
+        t = threading.Thread(target=late)
+        t.start()
+        t.join()
+    assert got and "busy" in got[0] and "try again" in got[0]
+    assert queue.waiting() == 0
+    with queue.turn():  # and the queue still works
+        pass
+
+
+@pytest.mark.parametrize("which", ["fp32", "default"])
+def test_waiting_next_token_requests_share_one_forward_pass(llm, llm_fp32, which):
+    llm = llm_fp32 if which == "fp32" else llm
+    prompts = [llm.encode(f"Student {i} asks: what is a {w}?") for i, w in
+               enumerate(["dog", "cat", "cloud", "river", "tree", "lamp"])]
+    alone = [llm.next_token_logits(p) for p in prompts]
+    llm._logits_cache.clear()
+    batches, requests = llm.queue.batches, llm.queue.batched_requests
+    results: dict[int, torch.Tensor] = {}
+    start = threading.Barrier(len(prompts) + 1)
+
+    def student(i):
+        start.wait()
+        results[i] = llm.next_token_logits(prompts[i])
+
+    with llm.queue.turn():  # the model is busy: the six requests queue up behind it
+        threads = [threading.Thread(target=student, args=(i,)) for i in range(len(prompts))]
+        for t in threads:
+            t.start()
+        start.wait()
+        while llm.queue.waiting() < len(prompts):
+            time.sleep(0.01)
+    for t in threads:
+        t.join()
+    assert llm.queue.batched_requests - requests == len(prompts)
+    assert llm.queue.batches - batches == 1  # all six in one padded forward pass
+    # fp32: the same numbers; bf16: the same top token, probabilities within a few percent
+    for i, logits in results.items():
+        assert int(logits.argmax()) == int(alone[i].argmax())
+        if llm.dtype == torch.float32:
+            assert (logits - alone[i]).abs().max() < 1e-3
+        else:
+            assert (logits.softmax(-1) - alone[i].softmax(-1)).abs().max() < 0.05

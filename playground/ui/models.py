@@ -4,12 +4,16 @@ progress bar; the cached loaders then only read the local cache."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import streamlit as st
 
 from playground.config import get_settings
 from playground.models import llm as llm_module
 from playground.models.embedder import SentenceEmbedder, load_embedder
 from playground.models.llm import LanguageModel
+from playground.models.llm.queue import report_waits_to
 
 LLM_KEY = "playground_llm_ref"
 
@@ -103,3 +107,21 @@ def llm_setting() -> None:
 
 def _apply_llm_ref() -> None:
     st.session_state[LLM_KEY] = st.session_state.get("llm_ref_input", "").strip()
+
+
+@contextlib.contextmanager
+def model_queue_notice() -> Iterator[None]:
+    """While a model call of this session waits for its turn, say so at the top of the
+    page with the number of requests ahead; the notice goes once the turn comes."""
+    notice = st.empty()
+
+    def show(ahead: int) -> None:
+        if ahead > 0:
+            notice.info(f"Waiting for the language model: {ahead} request{'s' if ahead > 1 else ''} "
+                        "ahead of yours (other students are using it).", icon=":material/hourglass_top:")
+        else:
+            notice.empty()
+
+    with report_waits_to(show):
+        yield
+    notice.empty()

@@ -11,10 +11,12 @@ It gathers the operations the pages need, one idea per module:
 
 Rules every operation follows, because many sessions share this object:
 
-1. **Guarded.** Models and fast tokenizers are not thread-safe: every call that touches
-   them holds ``self._gate`` (a bounded semaphore, ``PLAYGROUND_LLM_CONCURRENCY``), and
-   releases it in ``finally``. Long work (generation) takes it one forward pass at a time,
-   so other sessions' requests slip in between steps instead of waiting for the end.
+1. **Queued.** Models and fast tokenizers are not thread-safe: every call that touches
+   them waits for its turn in ``self.queue`` (:mod:`.queue`: first come first served,
+   ``PLAYGROUND_LLM_CONCURRENCY`` at once, a timeout, "n ahead" for the page) and gives
+   the turn back in ``finally``. Next-token requests of several sessions that wait
+   together share one batched forward pass. Long work (generation) takes one turn per
+   forward pass, so other sessions' requests slip in between steps.
 2. **Read-only.** Nothing shared is changed in place: cached logits are handed out as
    copies, key/value caches of shared prefixes are copied before a request grows them,
    and the attention model is a second module that shares the weights (see tracing).
@@ -26,14 +28,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import torch
 
 from playground.config import Settings, get_settings
-from playground.errors import ModelBusyError, UserInputError
+from playground.errors import UserInputError
 from playground.models.llm.generation import GenerationMixin
-from playground.models.llm.scoring import ScoringMixin
+from playground.models.llm.queue import ModelQueue
+from playground.models.llm.scoring import ScoringMixin, pad_batch
 from playground.models.llm.tracing import TracingMixin
 from playground.models.registry import ModelInfo, record
 
@@ -48,31 +51,20 @@ class LanguageModel(ScoringMixin, GenerationMixin, TracingMixin):
         self.tokenizer = tokenizer
         self.info = info
         self.settings = settings or get_settings()
-        self._gate = threading.BoundedSemaphore(max(1, self.settings.llm_concurrency))
+        self.queue = ModelQueue(self.settings.llm_concurrency, self.settings.llm_wait_s)
         self._logits_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.model_calls = 0  # forward passes run for next-token distributions (tests read it)
+        self._head32: torch.Tensor | None = None
         ScoringMixin.__init__(self)
         TracingMixin.__init__(self)
         record(info)
 
     # -- guarding --------------------------------------------------------------
 
-    def _acquire(self) -> None:
-        if not self._gate.acquire(timeout=self.settings.llm_wait_s):
-            raise ModelBusyError(
-                f"The language model stayed busy with other requests for "
-                f"{self.settings.llm_wait_s:.0f} s. Wait a moment and try again."
-            )
-
-    @contextmanager
     def _guarded(self):
-        """Hold the model (and its tokenizer) for the block; released on any exit."""
-        self._acquire()
-        try:
-            yield
-        finally:
-            self._gate.release()
+        """Hold the model (and its tokenizer) for the block, in turn; released on any exit."""
+        return self.queue.turn()
 
     @property
     def device(self) -> torch.device:
@@ -147,6 +139,25 @@ class LanguageModel(ScoringMixin, GenerationMixin, TracingMixin):
         with self._guarded():
             return self.tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
 
+    # -- from the last hidden state to logits ---------------------------------------
+
+    def logits_from_hidden(self, hidden: torch.Tensor) -> torch.Tensor:
+        """The output head in float32: (..., hidden) -> (..., vocab) logits.
+
+        In bf16 a logit near 20 is rounded to a multiple of 0.125, which ties many
+        tokens (top-k 40 would keep 44) and moves log-probabilities by up to ~0.1. So
+        the last step, the head, runs in float32 on the bf16 model's final hidden state
+        (one fp32 copy of the head's weight, 113 MB for SmolLM2, shared read-only)."""
+        head = self.model.get_output_embeddings()
+        plain = (self.dtype == torch.float32 or getattr(head, "bias", None) is not None
+                 or getattr(self.model.config, "final_logit_softcapping", None))
+        if plain:
+            return head(hidden).float()
+        with self._cache_lock:
+            if self._head32 is None:
+                self._head32 = head.weight.detach().float()
+        return torch.nn.functional.linear(hidden.float(), self._head32)
+
     # -- next-token distribution -------------------------------------------------
 
     def next_token_logits(self, prompt_ids: list[int]) -> torch.Tensor:
@@ -162,15 +173,27 @@ class LanguageModel(ScoringMixin, GenerationMixin, TracingMixin):
             if key in self._logits_cache:
                 self._logits_cache.move_to_end(key)
                 return self._logits_cache[key].clone()
-        with self._guarded(), torch.inference_mode():
-            ids = torch.tensor([key], device=self.device)
-            logits = self.model(input_ids=ids, logits_to_keep=1).logits[0, -1].float().cpu()  # (V,)
-            self.model_calls += 1
+        logits = self.queue.batched("next-token", key, self._next_token_batch)
         with self._cache_lock:
-            self._logits_cache[key] = logits
+            self._logits_cache.setdefault(key, logits)  # the first answer stays (see below)
+            self._logits_cache.move_to_end(key)
             while len(self._logits_cache) > LOGITS_CACHE_SIZE:
                 self._logits_cache.popitem(last=False)
-        return logits.clone()
+            return self._logits_cache[key].clone()
+
+    def _next_token_batch(self, prompts: Sequence[tuple[int, ...]]) -> list[torch.Tensor]:
+        """One forward pass for the prompts of several sessions, left-padded so that every
+        row's last column is its last real token. In bf16 a row's numbers can differ in the
+        last digits with the batch it ran in; the cache keeps the first answer, so a prompt
+        shows the same distribution for as long as it is cached."""
+        ids, mask, positions, _ = pad_batch(prompts, self.pad_id, side="left")
+        with torch.inference_mode():
+            hidden = self.model.base_model(
+                input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                position_ids=positions.to(self.device)).last_hidden_state[:, -1]  # (B, H)
+            logits = self.logits_from_hidden(hidden).cpu()  # (B, V)
+        self.model_calls += 1
+        return list(logits)
 
     def next_token_probs(self, prompt_ids: list[int]) -> torch.Tensor:
         """softmax(logits): the model's probability for every token in the vocabulary."""

@@ -6,7 +6,8 @@ global generator, which every session of the process shares):
 
 1. **Prefill.** The prompt runs through the model once (batch 1); its key/value cache
    (``DynamicCache``) is repeated for the N completions.
-2. **Pick.** The last logits go through transformers' own logits processors (repetition
+2. **Pick.** The last logits (the output head in float32, see
+   ``LanguageModel.logits_from_hidden``) go through transformers' own logits processors (repetition
    penalty, temperature, top-k, top-p, min-p: :meth:`GenerationMixin.logits_processors`),
    then softmax, then one draw per completion from that completion's generator, seeded
    with its own seed (greedy: the argmax). The draw runs on the CPU, so a seed gives the
@@ -139,11 +140,11 @@ class GenerationMixin:
 
         # 1. prefill once, then one cache row per completion
         with self._guarded(), torch.inference_mode():
-            out = self.model(input_ids=torch.tensor([list(prompt_ids)], device=self.device),
-                             use_cache=True, logits_to_keep=1)
+            out = self.model.base_model(input_ids=torch.tensor([list(prompt_ids)], device=self.device),
+                                        use_cache=True)
             cache = out.past_key_values
             cache.batch_repeat_interleave(n)  # this request's own cache: growing it is safe
-            logits = out.logits[:, -1].float().cpu().expand(n, -1)  # (N, V)
+            logits = self.logits_from_hidden(out.last_hidden_state[:, -1]).cpu().expand(n, -1)  # (N, V)
 
         for step in range(gen.max_new_tokens):
             if stop.is_set():
@@ -182,10 +183,10 @@ class GenerationMixin:
             seqs = torch.cat([seqs, chosen[:, None]], dim=1)
             position = torch.full((n, 1), prompt_len + step, dtype=torch.long, device=self.device)
             with self._guarded(), torch.inference_mode():
-                out = self.model(input_ids=chosen[:, None].to(self.device), position_ids=position,
-                                 past_key_values=cache, use_cache=True)
+                out = self.model.base_model(input_ids=chosen[:, None].to(self.device), position_ids=position,
+                                            past_key_values=cache, use_cache=True)
                 cache = out.past_key_values
-                logits = out.logits[:, -1].float().cpu()
+                logits = self.logits_from_hidden(out.last_hidden_state[:, -1]).cpu()
 
     def generate_stream(self, prompt_ids: Sequence[int], gen: GenerationSettings,
                         stop: threading.Event | None = None, alternatives: int = 5) -> Iterator[GeneratedToken]:

@@ -41,8 +41,10 @@ def article_ids(lm, max_tokens: int = 1024) -> list[int]:
 
 
 def _all_logits(lm, ids: list[int]) -> torch.Tensor:
+    """The logits the app works with at every position (the head in float32)."""
     with lm._guarded(), torch.inference_mode():
-        return lm.model(input_ids=torch.tensor([ids], device=lm.device)).logits[0].float().cpu()  # (T, V)
+        hidden = lm.model.base_model(input_ids=torch.tensor([ids], device=lm.device)).last_hidden_state[0]
+        return lm.logits_from_hidden(hidden).cpu()  # (T, V)
 
 
 def compare(reference, other, ids: list[int]) -> PrecisionAgreement:

@@ -19,8 +19,8 @@ Thousands of pairs are cheap when they are batched:
 3. **Chunked by a token budget.** Rows are sorted by length (less padding) and cut into
    batches of at most ``PLAYGROUND_SCORE_TOKEN_BUDGET`` tokens (rows x (prefix + longest
    row)), so memory stays bounded for any number of pairs.
-4. **Only the logits needed.** The output head (576 -> 49,152) runs only at the
-   positions that score a continuation token, not at every prompt position.
+4. **Only the logits needed.** The output head (576 -> 49,152, in float32) runs only at
+   the positions that score a continuation token, not at every prompt position.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class ScoringMixin:
         ids = list(prompt_ids) + list(continuation_ids)
         with self._guarded(), torch.inference_mode():
             x = torch.tensor([ids], device=self.device)
-            logits = self.model(input_ids=x).logits[0].float()  # (T, V)
+            hidden = self.model.base_model(input_ids=x).last_hidden_state[0]  # (T, H)
+            logits = self.logits_from_hidden(hidden)  # (T, V) float32
         logp = torch.log_softmax(logits, dim=-1)
         n = len(prompt_ids)
         positions = torch.arange(n - 1, len(ids) - 1, device=logp.device)
@@ -178,7 +179,7 @@ class ScoringMixin:
                 past_key_values=cache, use_cache=cache is not None,
             ).last_hidden_state  # (B, S, H), after the final norm
             picked = hidden[torch.tensor(where_row, device=device), torch.tensor(where_col, device=device)]  # (N, H)
-            logits = self.model.get_output_embeddings()(picked).float()  # (N, V)
+            logits = self.logits_from_hidden(picked)  # (N, V) float32
         logp = torch.log_softmax(logits, dim=-1)
         values = logp[torch.arange(len(targets), device=logp.device), torch.tensor(targets, device=logp.device)]
         values = values.cpu().tolist()

@@ -91,9 +91,9 @@ class TracingMixin:
                 "(PLAYGROUND_MAX_TRACE_TOKENS). Shorten it.")
         twin = self.attention_model()
         with self._guarded(), torch.inference_mode():
-            out = twin(input_ids=torch.tensor([ids], device=self.device),
-                       output_attentions=True, output_hidden_states=True)
+            out = twin.base_model(input_ids=torch.tensor([ids], device=self.device),
+                                  output_attentions=True, output_hidden_states=True)
             hidden = torch.stack([h[0] for h in out.hidden_states]).float().cpu()  # (L+1, T, H)
             attentions = torch.stack([a[0] for a in out.attentions]).float().cpu()  # (L, heads, T, T)
-            logits = out.logits[0].float().cpu()  # (T, V)
+            logits = self.logits_from_hidden(out.last_hidden_state[0]).cpu()  # (T, V)
         return Trace(ids, hidden, attentions, logits)
