@@ -155,6 +155,35 @@ def test_training_is_reproducible_and_clone_continues_identically():
     assert b.step == 30  # the copy did not share state with the original
 
 
+def test_many_sessions_clone_the_shared_gan_at_once_without_changing_it():
+    """The page hands every session a clone of one cached warm-start GAN."""
+    import threading
+
+    shared = toy2d.Toy2DGAN(toy2d.Toy2DConfig(seed=2), data2d.ring())
+    shared.train(10)
+    state = shared.gen.get_state()
+    weights = {k: v.clone() for k, v in shared.G.state_dict().items()}
+    seen, errors = [], []
+
+    def session():
+        try:
+            for _ in range(20):
+                assert shared.gen is not None  # never emptied, not even for a moment
+                seen.append(shared.clone().sample()[:3].tolist())
+        except Exception as exc:  # noqa: BLE001 - collected for the assert below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=session) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert torch.equal(shared.gen.get_state(), state)
+    assert all(torch.equal(v, weights[k]) for k, v in shared.G.state_dict().items())
+    assert all(s == seen[0] for s in seen)  # every clone is the same GAN
+
+
 @pytest.mark.parametrize("loss", list(toy2d.LOSSES))
 @pytest.mark.parametrize("optimizer", list(toy2d.OPTIMIZERS))
 def test_every_loss_and_optimizer_trains(loss, optimizer):

@@ -285,15 +285,14 @@ class Toy2DGAN:
         return x.detach().numpy(), (-grad).numpy()
 
     def clone(self) -> Toy2DGAN:
-        """An independent copy (models, optimizer moments, random stream, history)."""
-        gen_state = self.gen.get_state()
-        self.gen, g = None, self.gen  # torch.Generator is not deep-copyable
-        try:
-            other = copy.deepcopy(self)
-        finally:
-            self.gen = g
+        """An independent copy (models, optimizer moments, random stream, history).
+
+        Only reads ``self``: many sessions clone the one cached warm-start GAN at once.
+        torch.Generator cannot be deep-copied, so the memo maps it to None in the copy
+        (deepcopy takes what the memo already holds) and the copy gets its own."""
+        other = copy.deepcopy(self, memo={id(self.gen): None})
         other.gen = torch.Generator()
-        other.gen.set_state(gen_state)
+        other.gen.set_state(self.gen.get_state())
         return other
 
 
