@@ -46,8 +46,8 @@ page_intro(
         "carry it in.",
         "**Grid world → preset *Two exits***: at γ = 0.9 value iteration's arrows lead to the far "
         "+10 goal, yet Q-learning (ε = 0.1) settles for the near +3 prize: it rarely explores far "
-        "enough to find the +10. Lower γ below 0.75 and the plan switches to the +3 too: a reward "
-        "t steps away is worth only γᵗ of itself now.",
+        "enough to find the +10. Lower γ to 0.75 (at 0.76 it still heads for the +10) and the plan "
+        "switches to the +3 too: a reward t steps away is worth only γᵗ of itself now.",
     ],
 )
 

@@ -34,7 +34,8 @@ page_intro(
         "15. At 15 the training accuracy is 100% but the test accuracy is lower than at depth "
         "3–6. The **Overfitting** tab draws the whole curve (k-nearest neighbours with k = 1 "
         "does the same).",
-        "**Straight lines have limits.** Circles, *Logistic regression*: test accuracy stays "
+        "**Straight lines have limits.** Circles with the noise at 0.1, *Logistic regression*: "
+        "test accuracy stays "
         "near 50%, a coin toss, because no straight line separates two rings. Switch to "
         "*SVM* (rbf kernel): above 90%. Or give logistic regression polynomial degree 2.",
         "**Too wiggly to be true.** **Regression** tab, polynomial: degree 1 underfits, degree "

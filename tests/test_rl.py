@@ -339,8 +339,9 @@ def test_slippery_ice_lowers_what_q_learning_achieves():
 def test_two_exits_discount_and_exploration():
     env = grid_world(TWO_EXITS)
     assert end_cell(env, alg.greedy_policy(optimal_q(env, 0.9))) == "G"
-    for gamma in (0.5, 0.7):
+    for gamma in (0.5, 0.7, 0.75):  # the claim: 0.75 switches (the slider's step is 0.01) ...
         assert end_cell(env, alg.greedy_policy(optimal_q(env, gamma))) == "+"
+    assert end_cell(env, alg.greedy_policy(optimal_q(env, 0.76))) == "G"  # ... 0.76 does not
     for seed in range(4):  # the learner at gamma = 0.9, epsilon = 0.1 settles for the +3
         res = alg.train(env, alg.AgentConfig("q_learning", 300, 0.5, 0.9, 0.1, seed))
         assert end_cell(env, res.policy) == "+"

@@ -339,6 +339,7 @@ def test_claim_deep_tree_memorises_the_noise(moons):
 
 
 def test_claim_line_cannot_separate_circles_rbf_svm_can():
+    # the page's defaults (200 points, seed 0, 20 % test) with the noise the claim names, 0.1
     data = load_dataset("circles", 200, 0.1, 0)
     split = split_dataset(data, 0.2, 0)
     line = classify(data, split, "Logistic regression").metrics.accuracy
