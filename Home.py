@@ -4,6 +4,7 @@ playground.pages and draws the shared sidebar; no model loads here."""
 import streamlit as st
 
 from playground.pages import GROUPS, available_pages
+from playground.ui import teacher
 from playground.ui.entry import run_through_navigation
 from playground.ui.models import model_queue_notice
 from playground.ui.sidebar import render_sidebar
@@ -18,6 +19,10 @@ for spec in available_pages():
                 url_path=None if spec.url_path == "home" else spec.url_path)
     )
 navigation = st.navigation({group: pages for group, pages in sections.items() if pages})
-with model_queue_notice():  # "waiting for the language model, n ahead" while a call queues
-    navigation.run()
+teacher.set_page(navigation.url_path)
+try:
+    with model_queue_notice():  # "waiting for the language model, n ahead" while a call queues
+        navigation.run()
+finally:
+    teacher.sync_url()  # the address bar holds the page's settings (teacher mode)
 render_sidebar()  # after the page, so "Loaded models" includes what the page just loaded

@@ -20,6 +20,8 @@ from playground.config import get_settings
 from playground.threads import one_thread
 from playground.models.llm import GeneratedToken, GenerationSettings, LanguageModel
 from playground.ui.common import friendly_errors, page_intro
+from playground.ui.limits import allow_heavy
+from playground.ui.teacher import control, presets
 from playground.ui.entry import run_through_navigation
 from playground.ui.models import get_llm, model_key_of, read_prompt, vocab_strings
 
@@ -60,6 +62,18 @@ DEFAULTS = {
 }
 for key, value in DEFAULTS.items():
     st.session_state.setdefault(key, value)
+
+# lesson presets: the "try this" experiments, set up (sidebar, or ?preset=... in a link)
+EXAMPLE_SETUP = {e.label: {"smp_example": i, "smp_prompt": e.text, "smp_mode": e.mode}
+                 for i, e in enumerate(smp.EXAMPLES)}
+presets({
+    "Greedy on a fact": {**EXAMPLE_SETUP["Near-certain: a fact"], "smp_T": 0.0},
+    "Hot on a fact": {**EXAMPLE_SETUP["Near-certain: a fact"], "smp_T": 2.0},
+    "Nucleus on a story": {**EXAMPLE_SETUP["Wide open: a story start"], "smp_T": 1.0, "smp_top_k": 0,
+                           "smp_top_p": 0.9, "smp_min_p": 0.0},
+    "min-p against the tail": {**EXAMPLE_SETUP["Wide open: a story start"], "smp_T": 1.5, "smp_top_k": 0,
+                               "smp_top_p": 1.0, "smp_min_p": 0.1},
+})
 
 
 def use_example() -> None:
@@ -109,31 +123,35 @@ model_key = model_key_of(lm)
 
 controls, results = st.columns([1, 2.4], gap="medium")
 with controls:
-    st.text_area("Prompt", key="smp_prompt", height=90,
+    control(st.text_area, "Prompt", key="smp_prompt", default=DEFAULTS["smp_prompt"], height=90,
                  help=f"At most {settings.max_prompt_tokens:,} tokens (PLAYGROUND_MAX_PROMPT_TOKENS).")
-    st.selectbox("Example prompts", range(len(smp.EXAMPLES)), key="smp_example", on_change=use_example,
+    control(st.selectbox, "Example prompts", options=range(len(smp.EXAMPLES)), key="smp_example", default=0, on_change=use_example,
                  format_func=lambda i: smp.EXAMPLES[i].label,
                  help="Chosen because their distributions teach something; the text goes into the prompt box.")
     example = smp.EXAMPLES[st.session_state["smp_example"]]
     if st.session_state["smp_prompt"] == example.text and st.session_state["smp_mode"] == example.mode:
         st.caption(example.shows)
-    st.radio("Mode", ["raw", "chat"], key="smp_mode", horizontal=True,
+    control(st.radio, "Mode", options=["raw", "chat"], key="smp_mode", default=DEFAULTS["smp_mode"], horizontal=True,
              format_func={"raw": "raw completion", "chat": "chat (instruct template)"}.get,
              help="Raw: the model continues your text. Chat: your text becomes a user message in the "
                   "model's chat template and the model starts the assistant's reply.")
     reads = st.container()
     st.markdown("**Sampling settings**")
-    st.select_slider("Temperature", options=smp.TEMPERATURES, key="smp_T",
+    control(st.select_slider, "Temperature", options=smp.TEMPERATURES, key="smp_T", default=DEFAULTS["smp_T"],
                      help="Divides every logit by T. Fine steps near 0; 0 is greedy (always the argmax).")
-    st.select_slider("top-k", options=smp.TOP_KS, key="smp_top_k",
+    control(st.select_slider, "top-k", options=smp.TOP_KS, key="smp_top_k", default=DEFAULTS["smp_top_k"],
                      format_func=lambda k: "off" if k == 0 else str(k), help="Keep the k most likely tokens.")
-    st.slider("top-p (nucleus)", 0.05, 1.0, step=0.01, key="smp_top_p",
+    control(st.slider, "top-p (nucleus)", min_value=0.05, max_value=1.0, step=0.01, key="smp_top_p",
+              default=DEFAULTS["smp_top_p"],
               help="Keep the smallest set of most likely tokens with total probability ≥ p. 1 = off.")
-    st.slider("min-p", 0.0, 0.5, step=0.01, key="smp_min_p",
+    control(st.slider, "min-p", min_value=0.0, max_value=0.5, step=0.01, key="smp_min_p",
+              default=DEFAULTS["smp_min_p"],
               help="Keep tokens at least min-p times as likely as the top token. 0 = off.")
-    st.slider("Repetition penalty", 1.0, 2.0, step=0.05, key="smp_penalty",
+    control(st.slider, "Repetition penalty", min_value=1.0, max_value=2.0, step=0.05, key="smp_penalty",
+              default=DEFAULTS["smp_penalty"],
               help="θ: tokens already in the context get z/θ (z > 0) or z·θ (z < 0). 1 = off.")
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key="smp_seed",
+    control(st.number_input, "Seed", min_value=0, max_value=2**31 - 1, step=1, key="smp_seed",
+                    default=DEFAULTS["smp_seed"],
                     help="Seeds the dice and the generated completions (completion i uses seed + i).")
 
 gen = GenerationSettings(
@@ -242,7 +260,8 @@ else:
 st.subheader("Roll the dice")
 left, right = st.columns([1, 3])
 with left:
-    st.select_slider("Draws", options=[10, 100, 1000, 10000], key="smp_draws")
+    control(st.select_slider, "Draws", options=[10, 100, 1000, 10000], key="smp_draws",
+            default=DEFAULTS["smp_draws"])
     drawn = len(set(analysis.draws.tolist()))
     st.markdown(
         f"{int(st.session_state['smp_draws']):,} tokens drawn from the final distribution with seed "
@@ -265,15 +284,17 @@ st.markdown(
     ":green-background[near 100 %]. Hover a token to see the top alternatives at that step."
 )
 c = st.columns([1, 1, 1])
-c[0].number_input("Completions", 1, MAX_SIDE_BY_SIDE, step=1, key="smp_n",
+control(c[0].number_input, "Completions", min_value=1, max_value=MAX_SIDE_BY_SIDE, step=1, key="smp_n",
+        default=DEFAULTS["smp_n"],
                   help="Completion i uses seed + i; all of them run together in one batch.")
-c[1].slider("New tokens", 4, MAX_NEW, step=4, key="smp_new",
+control(c[1].slider, "New tokens", min_value=4, max_value=MAX_NEW, step=4, key="smp_new",
+        default=DEFAULTS["smp_new"],
             help=f"About 12 tokens a second on two CPU cores; at most {MAX_NEW}.")
 go_generate = c[2].button("Generate", type="primary", key="smp_generate", icon=":material/play_arrow:",
                           width="stretch")
 
 n_cols = int(st.session_state["smp_n"])
-if go_generate:
+if go_generate and allow_heavy("generate"):
     st.session_state.pop("smp_runs", None)
     st.session_state.pop("smp_forked", None)
     with friendly_errors("generating"):
@@ -317,7 +338,7 @@ if stored and stored["prompt"] == prompt_key:
                                format_func=lambda i: f"{smp.visible(alternatives[i][1])} ({alternatives[i][2]:.1%})")
     go_fork = f[3].button("Continue", key="smp_fork_go", icon=":material/call_split:", help="Continue from here",
                           width="stretch", disabled=not alternatives)
-    if go_fork and alternatives:
+    if go_fork and alternatives and allow_heavy("continue the fork"):
         alt_id, alt_text, _ = alternatives[alt_index]
         with friendly_errors("generating the fork"):
             fork_context = smp.fork_ids(prompt_ids, tokens, step, alt_id)
@@ -347,21 +368,26 @@ st.markdown(
 a, b, s = st.columns([2, 2, 1])
 with a.container(border=True):
     st.markdown("**A**")
-    st.select_slider("Temperature A", options=smp.TEMPERATURES, key="smp_cmp_T_a")
-    st.slider("top-p A", 0.05, 1.0, step=0.01, key="smp_cmp_p_a")
+    control(st.select_slider, "Temperature A", options=smp.TEMPERATURES, key="smp_cmp_T_a",
+            default=DEFAULTS["smp_cmp_T_a"])
+    control(st.slider, "top-p A", min_value=0.05, max_value=1.0, step=0.01, key="smp_cmp_p_a",
+            default=DEFAULTS["smp_cmp_p_a"])
 with b.container(border=True):
     st.markdown("**B**")
-    st.select_slider("Temperature B", options=smp.TEMPERATURES, key="smp_cmp_T_b")
-    st.slider("top-p B", 0.05, 1.0, step=0.01, key="smp_cmp_p_b")
+    control(st.select_slider, "Temperature B", options=smp.TEMPERATURES, key="smp_cmp_T_b",
+            default=DEFAULTS["smp_cmp_T_b"])
+    control(st.slider, "top-p B", min_value=0.05, max_value=1.0, step=0.01, key="smp_cmp_p_b",
+            default=DEFAULTS["smp_cmp_p_b"])
 with s:
-    st.number_input("Samples each", 2, MAX_COMPARE, step=1, key="smp_cmp_n")
+    control(st.number_input, "Samples each", min_value=2, max_value=MAX_COMPARE, step=1, key="smp_cmp_n",
+            default=DEFAULTS["smp_cmp_n"])
     go_compare = st.button("Compare", key="smp_compare", icon=":material/compare_arrows:", width="stretch")
 sides = {
     name: GenerationSettings(max_new_tokens=gen.max_new_tokens, temperature=float(st.session_state[f"smp_cmp_T_{k}"]),
                              top_p=float(st.session_state[f"smp_cmp_p_{k}"]), seed=gen.seed)
     for name, k in (("A", "a"), ("B", "b"))
 }
-if go_compare:
+if go_compare and allow_heavy("compare"):
     st.session_state.pop("smp_cmp", None)
     with friendly_errors("comparing"):
         n = int(st.session_state["smp_cmp_n"])

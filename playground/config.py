@@ -1,8 +1,9 @@
 """Settings and limits, read from ``PLAYGROUND_*`` environment variables.
 
-Defaults suit a laptop. A teacher hosting a class raises or lowers them without
-touching code, for example ``PLAYGROUND_MAX_NEW_TOKENS=64 streamlit run Home.py``.
-Every limit is documented in README.md.
+Defaults suit a laptop. ``PLAYGROUND_PROFILE=class`` switches to the limits for a
+class sharing one server (:data:`PROFILES`); any single variable still overrides
+its profile, for example ``PLAYGROUND_PROFILE=class PLAYGROUND_MAX_NEW_TOKENS=64``.
+Every setting is documented in README.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ def _default_cache_dir() -> Path:
 @dataclass(frozen=True)
 class Settings:
     """All tunable settings. Field name ``x`` is read from ``PLAYGROUND_X``."""
+
+    profile: str = "laptop"  # laptop | class: a set of defaults for the limits below
 
     # Models
     llm: str = ""  # Hugging Face id or local folder; "" means the embedded SmolLM2
@@ -46,6 +49,30 @@ class Settings:
     max_csv_rows: int = 20000
     max_image_pixels: int = 4096 * 4096
 
+    # Sharing a server
+    heavy_actions_per_minute: int = 0  # per browser session: generations, training runs; 0 = no limit
+
+
+# The limits for a class: about thirty students on one server (see README.md, "Hosting a
+# class"). Each is what one student may start at once; everything else stays as on a laptop.
+PROFILES: dict[str, dict[str, object]] = {
+    "laptop": {},
+    "class": {
+        "allow_model_choice": False,  # one shared model: a student must not swap it for everyone's memory
+        "max_new_tokens": 96,
+        "max_prompt_tokens": 512,
+        "max_samples": 4,
+        "llm_wait_s": 60.0,
+        "max_trace_tokens": 256,
+        "max_training_steps": 2000,
+        "max_episodes": 2000,
+        "max_upload_mb": 5,
+        "max_csv_rows": 5000,
+        "max_image_pixels": 2048 * 2048,
+        "heavy_actions_per_minute": 6,
+    },
+}
+
 
 def _parse(kind: type | str, raw: str):
     kind = {"bool": bool, "int": int, "float": float, "str": str, "Path": Path}.get(kind, kind)
@@ -56,8 +83,13 @@ def _parse(kind: type | str, raw: str):
 
 def get_settings() -> Settings:
     """Read the settings from the environment (cheap; call it where needed)."""
-    values = {}
+    profile = (os.environ.get("PLAYGROUND_PROFILE") or "laptop").strip().lower()
+    if profile not in PROFILES:
+        raise ValueError(f"PLAYGROUND_PROFILE={profile!r}: use one of {', '.join(PROFILES)}.")
+    values: dict[str, object] = {"profile": profile, **PROFILES[profile]}
     for f in fields(Settings):
+        if f.name == "profile":
+            continue
         raw = os.environ.get(f"PLAYGROUND_{f.name.upper()}")
         if raw is None or raw == "":
             continue

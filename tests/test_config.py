@@ -54,3 +54,17 @@ def test_every_page_has_a_known_group_and_unique_path():
     assert available_pages()[0].url_path == "home"
     # page URLs equal file names (playground/ui/entry.py relies on it)
     assert all(Path(p.file).stem == p.url_path for p in PAGES)
+
+
+def test_the_class_profile_lowers_the_limits_and_single_settings_still_win(monkeypatch):
+    laptop = get_settings()
+    monkeypatch.setenv("PLAYGROUND_PROFILE", "class")
+    s = get_settings()
+    assert s.profile == "class" and s.max_new_tokens < laptop.max_new_tokens
+    assert s.max_training_steps < laptop.max_training_steps and s.heavy_actions_per_minute > 0
+    assert s.allow_model_choice is False
+    monkeypatch.setenv("PLAYGROUND_MAX_NEW_TOKENS", "40")
+    assert get_settings().max_new_tokens == 40
+    monkeypatch.setenv("PLAYGROUND_PROFILE", "lecture-hall")
+    with pytest.raises(ValueError, match="laptop, class"):
+        get_settings()

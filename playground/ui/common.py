@@ -12,6 +12,7 @@ from typing import TypeVar
 import streamlit as st
 
 from playground.errors import ModelBusyError, UserInputError
+from playground.ui import teacher
 
 T = TypeVar("T")
 log = logging.getLogger("playground")
@@ -82,7 +83,7 @@ def kept(widget: Callable, label: str, key: str, default, **kwargs):
         if options is not None and value not in list(options):
             value = default if default in list(options) else list(options)[0]
         st.session_state[key] = value
-    value = widget(label, key=key, **kwargs)
+    value = teacher.control(widget, label, key, default, **kwargs)
     st.session_state[store] = value
     return value
 

@@ -7,6 +7,7 @@ import streamlit as st
 from playground.config import get_settings
 from playground.devices import get_device
 from playground.models import registry
+from playground.ui import teacher
 
 
 def render_sidebar() -> None:
@@ -14,7 +15,8 @@ def render_sidebar() -> None:
     device = get_device()
     with st.sidebar:
         st.caption("Compute")
-        st.markdown(f":material/memory: **{device.kind.upper()}**: {device.describe()}")
+        st.markdown(f":material/memory: **{device.kind.upper()}**: {device.describe()}",
+                    help=f"Precision {device.precision}: {device.why} (PLAYGROUND_DTYPE overrides it).")
         loaded = registry.loaded()
         if loaded:
             st.caption("Loaded models")
@@ -24,3 +26,4 @@ def render_sidebar() -> None:
             from playground.ui.models import llm_setting
 
             llm_setting()
+    teacher.panel()
