@@ -41,10 +41,19 @@ PAGES: tuple[PageSpec, ...] = (
              "Language models",
              "How does an LLM pick the next token, and what do temperature, top-k, top-p and min-p do?",
              "sampling_lab"),
+    PageSpec("pages/tokens.py", "Tokens, embeddings & attention", ":material/token:", "Language models",
+             "What does a language model actually see: tokens, vectors, attention?", "tokens"),
+    PageSpec("pages/fewshot.py", "Few-shot vs fine-tune", ":material/model_training:", "Language models",
+             "Prompt with examples, or change the weights? What does each cost and win?", "fewshot"),
+    PageSpec("pages/chat_model.py", "How a chat model is made", ":material/forum:", "Language models",
+             "Pre-training, instruction fine-tuning, preference tuning: what does each stage change?",
+             "chat_model"),
     PageSpec("pages/gan.py", "GANs", ":material/swords:", "Image generation",
              "Two networks in a contest: how does a generator learn to fool a discriminator?", "gan"),
     PageSpec("pages/diffusion.py", "Diffusion", ":material/blur_on:", "Image generation",
              "Add noise, learn to remove it: how do images come out of noise?", "diffusion"),
+    PageSpec("pages/hallucinations.py", "Hallucinations & context window", ":material/psychology_alt:",
+             "LLM limits", "When does a model make things up, and what does it forget?", "hallucinations"),
 )
 
 
