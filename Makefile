@@ -38,3 +38,9 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .cache tests/e2e/screenshots
+
+.PHONY: class
+# Serve a class: PLAYGROUND_REPLICAS (default: one per core) streamlit processes behind
+# nginx on PLAYGROUND_PORT (default 8501), sticky per browser. See deploy/README.md.
+class: setup
+	$(BIN)/python deploy/serve_class.py
