@@ -97,3 +97,37 @@ def test_the_class_profile_stops_the_seventh_generation_in_a_minute(monkeypatch)
     assert not at.exception
     assert any("heavy actions" in w.value for w in at.warning)
     assert "smp_runs" not in at.session_state
+
+
+def test_a_queue_notice_inside_a_cached_function_is_not_recorded_for_replay():
+    """A model call inside st.cache_* that waits in the queue must not draw the notice:
+    Streamlit would replay the element on every cache hit, and fail."""
+    script = '''
+import threading, time
+import streamlit as st
+from playground.models.llm.queue import ModelQueue
+from playground.ui.models import model_queue_notice
+
+queue = st.session_state.setdefault("q", ModelQueue(slots=1, wait_s=10))
+
+@st.cache_data
+def cached(x):
+    with queue.turn():
+        return x * 2
+
+def hold():
+    with queue.turn():
+        time.sleep(0.6)
+
+with model_queue_notice():
+    t = threading.Thread(target=hold)
+    t.start()
+    time.sleep(0.1)
+    st.write(cached(st.session_state.setdefault("n", 1)))
+    t.join()
+'''
+    at = AppTest.from_string(script, default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.run()  # the cache hit replays what the function drew: nothing
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.info

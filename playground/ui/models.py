@@ -109,6 +109,14 @@ def _apply_llm_ref() -> None:
     st.session_state[LLM_KEY] = st.session_state.get("llm_ref_input", "").strip()
 
 
+def _in_cached_function() -> bool:
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
+    except ImportError:  # another Streamlit version: draw nothing rather than break a cache
+        return True
+    return bool(in_cached_function.get())
+
+
 @contextlib.contextmanager
 def model_queue_notice() -> Iterator[None]:
     """While a model call of this session waits for its turn, say so at the top of the
@@ -116,6 +124,10 @@ def model_queue_notice() -> Iterator[None]:
     notice = st.empty()
 
     def show(ahead: int) -> None:
+        if _in_cached_function():
+            # Streamlit records what a cached function draws and replays it on every cache
+            # hit; a notice drawn from inside one would break the replay for everybody
+            return
         if ahead > 0:
             notice.info(f"Waiting for the language model: {ahead} request{'s' if ahead > 1 else ''} "
                         "ahead of yours (other students are using it).", icon=":material/hourglass_top:")
