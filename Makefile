@@ -44,3 +44,9 @@ clean:
 # nginx on PLAYGROUND_PORT (default 8501), sticky per browser. See deploy/README.md.
 class: setup
 	$(BIN)/python deploy/serve_class.py
+
+.PHONY: load
+# a simulated class against a running app (start it first: make run, or make class)
+LOAD_ARGS ?= --users 30 --duration 120 --url http://127.0.0.1:8501
+load: setup
+	$(BIN)/python benchmarks/load.py $(LOAD_ARGS)
