@@ -14,6 +14,7 @@ from playground.diffusion import charts, digits, evaluate, images, points2d, tex
 from playground.diffusion import schedule as sch
 from playground.ui.common import friendly_errors, page_intro, track
 from playground.ui.entry import run_through_navigation
+from playground.ui.teacher import control
 
 run_through_navigation()
 settings = get_settings()
@@ -113,7 +114,7 @@ def clamp_state(key: str, lo: int, hi: int, default: int) -> None:
 st.header("1 · Forward process: add noise")
 left, right = st.columns([1, 2], gap="large")
 with left:
-    source = st.radio("Start from", ["a digit from the data set", "my own picture"],
+    source = control(st.radio, "Start from", ["a digit from the data set", "my own picture"],
                       key="diff_source", horizontal=True)
     x0, label_text = None, ""
     if source == "my own picture":
@@ -128,16 +129,16 @@ with left:
                 x0, label_text = result.image, f"your picture ({upload.name})"
         if x0 is None:
             st.caption("No usable picture yet: showing digit number 0 from the data set.")
-    index = st.number_input("Digit number in the data set (0-1796)", min_value=0, max_value=1796,
+    index = control(st.number_input, "Digit number in the data set (0-1796)", min_value=0, max_value=1796,
                             value=0, step=1, key="diff_index", disabled=x0 is not None)
     if x0 is None:
         x0, label = images.one_digit(int(index))
         label_text = f"digit #{int(index)} (a {label})"
-    schedule_name = st.radio("Noise schedule", list(sch.SCHEDULES), index=1, key="diff_schedule", horizontal=True,
+    schedule_name = control(st.radio, "Noise schedule", list(sch.SCHEDULES), index=1, key="diff_schedule", horizontal=True,
                              help="linear: betas from 1e-4 to 0.02 (DDPM); cosine: squaredcos_cap_v2 "
                                   "(improved DDPM). Both are diffusers' DDPMScheduler beta_schedule.")
-    t = st.slider("Timestep t", 0, sch.T_TRAIN - 1, 250, key="diff_t")
-    noise_seed = st.number_input("Noise seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_noise_seed")
+    t = control(st.slider, "Timestep t", 0, sch.T_TRAIN - 1, 250, key="diff_t")
+    noise_seed = control(st.number_input, "Noise seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_noise_seed")
 
 alpha_bar = sch.alpha_bars(schedule_name)
 eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(int(noise_seed)))  # (1, 1, 16, 16)
@@ -178,15 +179,15 @@ st.markdown(
     "ε = ε(x_t, ∅) + w · (ε(x_t, digit) − ε(x_t, ∅)).")
 options = ["all ten"] + [str(d) for d in range(10)]
 c1, c2, c3, c4, c5 = st.columns(5)
-choice = c1.selectbox("Digit", options, index=0, key="diff_class")
-sampler = c2.selectbox("Sampler (diffusers)", list(sch.SAMPLERS), index=list(sch.SAMPLERS).index("DDIM"),
+choice = control(c1.selectbox, "Digit", options, index=0, key="diff_class")
+sampler = control(c2.selectbox, "Sampler (diffusers)", list(sch.SAMPLERS), index=list(sch.SAMPLERS).index("DDIM"),
                        key="diff_sampler",
                        help="DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler (DPM-Solver++), "
                             "EulerDiscreteScheduler, each built fresh from the saved scheduler config.")
-steps = c3.slider("Steps", 1, 100, 25, key="diff_steps")
-guidance = c4.slider("Guidance scale w", 0.0, 10.0, 3.0, 0.5, key="diff_guidance",
+steps = control(c3.slider, "Steps", 1, 100, 25, key="diff_steps")
+guidance = control(c4.slider, "Guidance scale w", 0.0, 10.0, 3.0, 0.5, key="diff_guidance",
                      help="0: ignore the digit; 1: the plain conditional model; above 1: push harder.")
-seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_seed")
+seed = control(c5.number_input, "Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_seed")
 labels = tuple(i % 10 for i in range(16)) if choice == "all ten" else (int(choice),) * 16
 
 with friendly_errors("sampling digits"):
@@ -204,7 +205,7 @@ with friendly_errors("sampling digits"):
 
     st.subheader("Scrub through the denoising")
     clamp_state("diff_traj_step", 1, int(steps), max(1, int(steps) // 3))
-    i = st.slider("Denoising step", 1, int(steps), key="diff_traj_step",
+    i = control(st.slider, "Denoising step", 1, int(steps), key="diff_traj_step",
                   help="Step 1 starts from pure noise; the last step gives the samples above.")
     tt, ab = float(traj.timesteps[i - 1]), float(traj.alpha_bar[i - 1])
     g1, g2, g3 = st.columns(3)
@@ -229,22 +230,22 @@ st.markdown(
     "digits, with a linear schedule). Sampling moves 500 noise points back, step by step: the lines "
     "are the routes of 80 of them.")
 p1, p2, p3, p4 = st.columns(4)
-dataset = p1.selectbox("Data", points2d.DATASETS, key="diff_pts_data")
-pt_sampler = p2.selectbox("Sampler", list(sch.SAMPLERS), index=list(sch.SAMPLERS).index("DDIM"),
+dataset = control(p1.selectbox, "Data", points2d.DATASETS, key="diff_pts_data")
+pt_sampler = control(p2.selectbox, "Sampler", list(sch.SAMPLERS), index=list(sch.SAMPLERS).index("DDIM"),
                           key="diff_pts_sampler",
                           help="DDPM adds fresh noise at every step, so its routes zig-zag; DDIM, "
                                "DPM-Solver++ and Euler follow smooth, deterministic paths.")
-pt_steps = p3.slider("Steps", 1, 200, 50, key="diff_pts_steps")
-pt_seed = p4.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_pts_seed")
+pt_steps = control(p3.slider, "Steps", 1, 200, 50, key="diff_pts_steps")
+pt_seed = control(p4.number_input, "Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_pts_seed")
 
 live = st.session_state.setdefault("diff_live_models", {})
 with st.expander("Train the 2D denoiser yourself", icon=":material/model_training:"):
     e1, e2, e3 = st.columns([2, 1, 1], vertical_alignment="bottom")
     cap = max(min(settings.max_training_steps, 10000), 1)  # PLAYGROUND_MAX_TRAINING_STEPS bounds it
-    train_steps = e1.number_input("Training steps", min_value=1, max_value=cap,
+    train_steps = control(e1.number_input, "Training steps", min_value=1, max_value=cap,
                                   value=min(points2d.LIVE_STEPS, cap), step=100, key="diff_pts_train_steps",
                                   help="About 3 ms per step on one CPU core.")
-    train_seed = e2.number_input("Training seed", min_value=0, max_value=2**31 - 1, value=0,
+    train_seed = control(e2.number_input, "Training seed", min_value=0, max_value=2**31 - 1, value=0,
                                  key="diff_pts_train_seed")
     if e3.button("Train live", key="diff_pts_train", type="primary"):
         with friendly_errors("training the 2D denoiser"):
@@ -258,7 +259,7 @@ model_key = f"live:{dataset}:{pt_model.steps}:{pt_model.seed}" if dataset in liv
 with friendly_errors("sampling 2D points"):
     path = sample_points(pt_model, model_key, int(pt_steps), pt_sampler, int(pt_seed))
     clamp_state("diff_pts_step", 0, int(pt_steps), int(pt_steps))
-    k = st.slider("Show the points after step", 0, int(pt_steps), key="diff_pts_step")
+    k = control(st.slider, "Show the points after step", 0, int(pt_steps), key="diff_pts_step")
     f1, f2 = st.columns([3, 2])
     f1.plotly_chart(charts.points_figure(path, pt_model.data, k), width="stretch", key="diff_pts_chart")
     with f2:
@@ -286,12 +287,12 @@ else:
         st.warning(f"`{ref}` is configured but this server has no GPU: a 512x512 picture takes "
                    "minutes on the CPU.", icon=":material/speed:")
     with st.form("diff_t2i_form", border=True):
-        prompt = st.text_area("Prompt", "a watercolor painting of a lighthouse at dawn", key="diff_prompt",
+        prompt = control(st.text_area, "Prompt", "a watercolor painting of a lighthouse at dawn", key="diff_prompt",
                               max_chars=text2image.MAX_PROMPT_CHARS)
         f1, f2, f3 = st.columns(3)
-        t2i_steps = f1.slider("Steps", 1, 50, 25, key="diff_t2i_steps")
-        t2i_guidance = f2.slider("Guidance scale", 0.0, 15.0, 7.5, 0.5, key="diff_t2i_guidance")
-        t2i_seed = f3.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_t2i_seed")
+        t2i_steps = control(f1.slider, "Steps", 1, 50, 25, key="diff_t2i_steps")
+        t2i_guidance = control(f2.slider, "Guidance scale", 0.0, 15.0, 7.5, 0.5, key="diff_t2i_guidance")
+        t2i_seed = control(f3.number_input, "Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_t2i_seed")
         submitted = st.form_submit_button("Generate", type="primary", key="diff_t2i_go")
     if submitted:
         with friendly_errors("text-to-image"):

@@ -18,6 +18,7 @@ from playground.rl import envs as rl_envs
 from playground.ui.common import friendly_errors, page_intro, track
 from playground.ui.rl import recall, remember
 from playground.ui.entry import run_through_navigation
+from playground.ui.teacher import control
 
 run_through_navigation()  # first visitor of a fresh server: go through Home.py
 
@@ -163,14 +164,14 @@ def _restart() -> None:
 
 
 def choose_environment() -> tuple[rl_envs.TabularEnv, tuple] | None:
-    kind = st.radio("World", ENV_CHOICES, horizontal=True, key="rl_env",
+    kind = control(st.radio, "World", ENV_CHOICES, horizontal=True, key="rl_env",
                     on_change=_apply_env_defaults)
     cells, step_reward, slippery, map_name = (), 0.0, False, "4x4"
     if kind == "Your grid world":
         c1, c2 = st.columns(2)
-        preset = c1.selectbox("Start from", list(rl_envs.GRID_PRESETS), key="rl_preset",
+        preset = control(c1.selectbox, "Start from", list(rl_envs.GRID_PRESETS), key="rl_preset",
                               on_change=_reset_grid_edits)
-        step_reward = c2.slider("Reward per step on floor", -1.0, 0.0, step=0.05,
+        step_reward = control(c2.slider, "Reward per step on floor", -1.0, 0.0, step=0.05,
                                 key="rl_step_reward",
                                 help="A small cost per move makes short paths better.")
         # The editor shows a base grid plus the user's edits. The base stays fixed while the
@@ -197,9 +198,9 @@ def choose_environment() -> tuple[rl_envs.TabularEnv, tuple] | None:
             return None
     elif kind == "FrozenLake":
         c1, c2 = st.columns(2)
-        slippery = c1.toggle("Slippery ice", key="rl_slippery",
+        slippery = control(c1.toggle, "Slippery ice", key="rl_slippery",
                              help="Each move goes the intended way or to either side, p = 1/3 each.")
-        map_name = c2.selectbox("Map", ["4x4", "8x8"], key="rl_map")
+        map_name = control(c2.selectbox, "Map", ["4x4", "8x8"], key="rl_map")
         st.caption("Gymnasium `FrozenLake-v1`: reward 1 for reaching G, 0 otherwise; falling into "
                    "a hole H ends the episode.")
     else:
@@ -224,7 +225,7 @@ def planning_section(env: rl_envs.TabularEnv, env_key: tuple, gamma: float) -> a
         st.session_state["rl_vi_sweeps"] = min(3, vi.sweeps)
     st.session_state["rl_vi_sweeps"] = min(st.session_state["rl_vi_sweeps"], vi.sweeps)
     c1, c2, c3 = st.columns([4, 1, 1], vertical_alignment="bottom")
-    k = c1.slider("Sweeps", 0, vi.sweeps, key="rl_vi_sweeps")
+    k = control(c1.slider, "Sweeps", 0, vi.sweeps, key="rl_vi_sweeps")
     c2.button("+1", key="rl_vi_step", on_click=_step_sweep, args=(vi.sweeps,),
               icon=":material/skip_next:", width="stretch", help="Run one more sweep")
     c3.button("End", key="rl_vi_end", on_click=_jump_converged, args=(vi.sweeps,),
@@ -257,13 +258,13 @@ def learning_section(env: rl_envs.TabularEnv, env_key: tuple, gamma: float,
         "It explores with **ε-greedy**: a random action with probability ε, otherwise the best "
         "one so far.")
     c1, c2, c3 = st.columns([3, 2, 1])
-    method = METHOD_KEYS[c1.radio("Algorithm", list(METHOD_KEYS), key="rl_method", horizontal=True)]
-    episodes = c2.slider("Episodes", 10, MAX_EPISODES, step=10, key="rl_episodes")
-    seed = c3.number_input("Seed", 0, 10_000, key="rl_seed")
+    method = METHOD_KEYS[control(c1.radio, "Algorithm", list(METHOD_KEYS), key="rl_method", horizontal=True)]
+    episodes = control(c2.slider, "Episodes", 10, MAX_EPISODES, step=10, key="rl_episodes")
+    seed = control(c3.number_input, "Seed", 0, 10_000, key="rl_seed")
     c4, c5 = st.columns(2)
-    alpha = c4.slider("Learning rate α", 0.01, 1.0, step=0.01, key="rl_alpha",
+    alpha = control(c4.slider, "Learning rate α", 0.01, 1.0, step=0.01, key="rl_alpha",
                       help="Monte Carlo averages returns (step 1/N) and does not use α.")
-    epsilon = c5.slider("Exploration ε", 0.0, 1.0, step=0.01, key="rl_epsilon")
+    epsilon = control(c5.slider, "Exploration ε", 0.0, 1.0, step=0.01, key="rl_epsilon")
     cfg = alg.AgentConfig(method, int(episodes), float(alpha), float(gamma), float(epsilon), int(seed))
     key = ("train", env_key, cfg)
     b1, b2, _ = st.columns([1, 1, 3])
@@ -330,7 +331,7 @@ def learning_section(env: rl_envs.TabularEnv, env_key: tuple, gamma: float,
                     [abs(u.target - u.q_before) for u in updates]))
             st.session_state["rl_update_step"] = min(st.session_state["rl_update_step"],
                                                      len(updates) - 1)
-            i = st.slider("Update number in the last episode (starts at the one that changed Q most)",
+            i = control(st.slider, "Update number in the last episode (starts at the one that changed Q most)",
                           0, len(updates) - 1, key="rl_update_step")
         u = updates[i]
         if method == "monte_carlo":
@@ -354,7 +355,7 @@ def grid_tab() -> None:
     if chosen is None:
         return
     env, env_key = chosen
-    gamma = st.slider("Discount γ (how much later rewards count)", 0.0, 1.0, step=0.01,
+    gamma = control(st.slider, "Discount γ (how much later rewards count)", 0.0, 1.0, step=0.01,
                       key="rl_gamma")
     vi = None
     with friendly_errors("planning"):
@@ -376,13 +377,13 @@ def compare_tab() -> None:
         "it prefers the safer path further from the edge and collects **more** reward while "
         "learning. Curves are averaged over several seeds.")
     c1, c2, c3 = st.columns([2, 1, 1])
-    methods = c1.multiselect("Algorithms", list(METHOD_KEYS), key="cmp_methods")
-    episodes = c2.slider("Episodes", 50, max(50, min(2000, MAX_EPISODES)), step=50, key="cmp_episodes")
-    runs = c3.slider("Seeds averaged", 1, 10, key="cmp_runs")
+    methods = control(c1.multiselect, "Algorithms", list(METHOD_KEYS), key="cmp_methods")
+    episodes = control(c2.slider, "Episodes", 50, max(50, min(2000, MAX_EPISODES)), step=50, key="cmp_episodes")
+    runs = control(c3.slider, "Seeds averaged", 1, 10, key="cmp_runs")
     c4, c5, c6 = st.columns(3)
-    epsilon = c4.slider("Exploration ε", 0.0, 0.5, step=0.01, key="cmp_epsilon")
-    alpha = c5.slider("Learning rate α", 0.05, 1.0, step=0.05, key="cmp_alpha")
-    gamma = c6.slider("Discount γ", 0.8, 1.0, step=0.01, key="cmp_gamma")
+    epsilon = control(c4.slider, "Exploration ε", 0.0, 0.5, step=0.01, key="cmp_epsilon")
+    alpha = control(c5.slider, "Learning rate α", 0.05, 1.0, step=0.05, key="cmp_alpha")
+    gamma = control(c6.slider, "Discount γ", 0.8, 1.0, step=0.01, key="cmp_gamma")
     if not methods:
         st.info("Pick at least one algorithm.")
         return
@@ -440,12 +441,12 @@ def bandit_tab() -> None:
         "recommending the truly best product: a learner that stops exploring wrong products has "
         "a regret curve that flattens.")
     c1, c2, c3 = st.columns(3)
-    n_products = c1.slider("Products", 2, len(bandits.PRODUCT_NAMES), key="bd_products")
-    rounds = c2.slider("Visitors (rounds)", 100, MAX_ROUNDS, step=100, key="bd_rounds")
-    runs = c3.slider("Runs averaged", 1, 50, key="bd_runs")
+    n_products = control(c1.slider, "Products", 2, len(bandits.PRODUCT_NAMES), key="bd_products")
+    rounds = control(c2.slider, "Visitors (rounds)", 100, MAX_ROUNDS, step=100, key="bd_rounds")
+    runs = control(c3.slider, "Runs averaged", 1, 50, key="bd_runs")
     c4, c5, _ = st.columns(3)
-    epsilon = c4.slider("ε of ε-greedy", 0.0, 1.0, step=0.01, key="bd_epsilon")
-    seed = c5.number_input("Shop seed", 0, 10_000, key="bd_seed")
+    epsilon = control(c4.slider, "ε of ε-greedy", 0.0, 1.0, step=0.01, key="bd_epsilon")
+    seed = control(c5.number_input, "Shop seed", 0, 10_000, key="bd_seed")
     shop, res = play_bandits(int(n_products), int(rounds), int(runs), float(epsilon), int(seed))
     cols = st.columns(len(res))
     for col, (algo, run) in zip(cols, res.items()):
@@ -455,7 +456,7 @@ def bandit_tab() -> None:
     left, right = st.columns(2)
     left.plotly_chart(charts.bandit_figure(res, "regret"), width="stretch", key="bd_regret")
     right.plotly_chart(charts.bandit_figure(res, "reward"), width="stretch", key="bd_reward")
-    reveal = st.toggle("Reveal the hidden purchase probabilities", key="bd_reveal")
+    reveal = control(st.toggle, "Reveal the hidden purchase probabilities", key="bd_reveal")
     st.plotly_chart(charts.pulls_figure(shop, res, reveal), width="stretch", key="bd_pulls")
     if reveal:
         st.caption(f"The best product is **{shop.products[shop.best]}** "

@@ -131,3 +131,29 @@ with model_queue_notice():
     at.run()  # the cache hit replays what the function drew: nothing
     assert not at.exception, [e.value for e in at.exception]
     assert not at.info
+
+
+def test_controls_with_their_own_defaults_take_a_link_value_and_keep_the_students_changes():
+    script = '''
+import streamlit as st
+from playground.ui import teacher
+
+teacher.set_page("demo")
+c = st.columns(2)
+n = teacher.control(c[0].slider, "Episodes", 10, 500, 100, step=10, key="n")
+mode = teacher.control(st.radio, "Algorithm", ["SARSA", "Q-learning"], index=1, key="mode")
+st.write(f"n={n} mode={mode}")
+teacher.sync_url()
+'''
+    at = AppTest.from_string(script, default_timeout=30)
+    at.query_params.update(n="250", mode="SARSA")
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.markdown[0].value == "n=250 mode=SARSA"
+    at.run()
+    assert at.markdown[0].value == "n=250 mode=SARSA" and not at.warning
+    at.slider(key="n").set_value(40).run()
+    assert at.markdown[0].value == "n=40 mode=SARSA" and not at.warning
+    at.run()
+    assert at.markdown[0].value == "n=40 mode=SARSA"
+    assert str(at.query_params.get("n")).strip("[]'") == "40"

@@ -83,7 +83,7 @@ def kept(widget: Callable, label: str, key: str, default, **kwargs):
         if options is not None and value not in list(options):
             value = default if default in list(options) else list(options)[0]
         st.session_state[key] = value
-    value = teacher.control(widget, label, key, default, **kwargs)
+    value = teacher.control(widget, label, key=key, default=default, **kwargs)
     st.session_state[store] = value
     return value
 

@@ -22,6 +22,7 @@ A student can edit the address, so locks are a convenience for a lesson, not sec
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -119,20 +120,28 @@ def parse(raw: str, options: Sequence | None, low=None, high=None, like: Any = N
 # -- drawing controls -------------------------------------------------------------------------
 
 
-def control(widget: Callable, label: str, key: str, default: Any = None, **kwargs) -> Any:
-    """Draw ``widget(label, key=key, **kwargs)`` under teacher mode and return its value.
+def control(widget: Callable, label: str, *args, key: str, default: Any = None, **kwargs) -> Any:
+    """Draw ``widget(label, *args, key=key, **kwargs)`` under teacher mode and return its value.
 
     ``default`` is the page's default for the control (the address leaves it out when the
-    value equals it)."""
-    options = kwargs.get("options")
+    value equals it); without it, the widget's own ``value`` / ``index`` / ``min_value``."""
+    call = inspect.signature(widget).bind_partial(label, *args, key=key, **kwargs).arguments
+    options = call.get("options")
     options = list(options) if options is not None else None
+    if default is None:
+        if "value" in call and call["value"] is not None:
+            default = call["value"]
+        elif options:
+            default = options[call.get("index", 0) or 0]
+        elif "min_value" in call:
+            default = call["min_value"]
     raw = st.query_params.get(key)
+    set_now = False
     if raw is not None and (_fresh_address() or locked(key) or hidden(key)):
-        like = st.session_state.get(key, default if default is not None else kwargs.get("value"))
-        if like is None and "min_value" in kwargs:
-            like = kwargs["min_value"]
+        like = st.session_state.get(key, default)
         try:
-            st.session_state[key] = parse(raw, options, kwargs.get("min_value"), kwargs.get("max_value"), like)
+            st.session_state[key] = parse(raw, options, call.get("min_value"), call.get("max_value"), like)
+            set_now = True
         except ValueError as why:
             st.warning(f"The link sets {label!r} to {raw[:40]!r}, but it takes {why}; the page keeps "
                        f"{st.session_state.get(key, default)!r}.", icon=":material/link_off:")
@@ -142,8 +151,11 @@ def control(widget: Callable, label: str, key: str, default: Any = None, **kwarg
     if hidden(key):
         return st.session_state.get(key, default)
     if locked(key):
-        kwargs["disabled"] = True
-    return widget(label, key=key, **kwargs)
+        call["disabled"] = True
+    if set_now:  # the value was set above: a second default would draw Streamlit's warning
+        call.pop("value", None)
+        call.pop("index", None)
+    return widget(**call)
 
 
 # -- writing the address ----------------------------------------------------------------------
