@@ -125,7 +125,12 @@ def control(widget: Callable, label: str, *args, key: str, default: Any = None, 
 
     ``default`` is the page's default for the control (the address leaves it out when the
     value equals it); without it, the widget's own ``value`` / ``index`` / ``min_value``."""
-    call = inspect.signature(widget).bind_partial(label, *args, key=key, **kwargs).arguments
+    signature = inspect.signature(widget)
+    bound = signature.bind_partial(label, *args, key=key, **kwargs)
+    call = dict(bound.arguments)
+    for name, param in signature.parameters.items():  # a wrapper's **kwargs: read them flat
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            call.update(call.pop(name, {}))
     options = call.get("options")
     options = list(options) if options is not None else None
     if default is None:
@@ -150,12 +155,19 @@ def control(widget: Callable, label: str, *args, key: str, default: Any = None, 
     st.session_state.setdefault(_RUN, {})[key] = (label, default)
     if hidden(key):
         return st.session_state.get(key, default)
+    kwargs = dict(kwargs)
     if locked(key):
-        call["disabled"] = True
+        kwargs["disabled"] = True
     if set_now:  # the value was set above: a second default would draw Streamlit's warning
-        call.pop("value", None)
-        call.pop("index", None)
-    return widget(**call)
+        for name in ("value", "index"):
+            kwargs.pop(name, None)
+            if name in bound.arguments and name in signature.parameters:
+                position = list(signature.parameters).index(name) - 1  # label is first
+                if 0 <= position < len(args):  # given by position: drop it and what follows
+                    args, rest = args[:position], args[position + 1:]
+                    names = list(signature.parameters)[position + 2:position + 2 + len(rest)]
+                    kwargs.update(dict(zip(names, rest)))
+    return widget(label, *args, key=key, **kwargs)
 
 
 # -- writing the address ----------------------------------------------------------------------
