@@ -108,6 +108,6 @@ def test_html_in_the_prompt_stays_text(server, browser):  # noqa: F811
         assert page.locator("#injected").count() == 0
         assert page.evaluate("() => window.__injected === undefined")
         assert "Tokens left to draw from" in page.locator('[data-testid="stMain"]').inner_text()
-        assert '<b id="injected">' in page.locator('[data-testid="stCode"]').first.text_content()
+        assert '<b id="injected">' in page.locator('[data-testid="stMain"] [data-testid="stCode"]').first.text_content()
     finally:
         page.close()
