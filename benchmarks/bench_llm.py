@@ -50,9 +50,34 @@ hf_logging.set_verbosity_error()
 STORY = "Write a long story about a robot who learns to paint."
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def matrix_vector_rows() -> None:
+    """Why batch-1 decode may not gain from bf16: one decode step is ~210 matrix-vector
+    products. Whether torch's bf16 kernel for one row is faster than fp32 depends on the
+    CPU; with 32 rows (32 completions or sessions in one step) bf16 pays on every CPU."""
+    weights32 = [torch.randn(1536, 576, generator=torch.Generator().manual_seed(i)) for i in range(60)]
+    weights16 = [w.bfloat16() for w in weights32]
+    for rows in (1, 32):
+        x = torch.randn(rows, 576, generator=torch.Generator().manual_seed(rows))
+        x16 = x.bfloat16()
+        t16, t32 = paired_medians(lambda: [torch.nn.functional.linear(x16, w) for w in weights16],
+                                  lambda: [torch.nn.functional.linear(x, w) for w in weights32], repeat=5)
+        print(row(f"576x1536 weight times {rows} row(s), bf16 (us)", t16 / 60 * 1e6, t32 / 60 * 1e6, "us",
+                  "the same in fp32", "lower is better"))
+
+
 def main() -> None:
     device = get_device()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {device.kind}, "
+    print(f"{cpu_name()}; torch {torch.__version__}, {torch.get_num_threads()} threads, device {device.kind}, "
           f"ours in {device.precision} ({device.why}), baseline fp32")
     header("Loading")
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,6 +144,7 @@ def main() -> None:
     produced = batched()
     print(row("4 seeded completions in one batch (tok/s)", produced / t_batch, produced / t_row, "tok/s",
               "the same 4 one after another", "higher is better"))
+    matrix_vector_rows()
 
     header("Prefill: 32 texts x 200 tokens, one forward pass")
     article = precision_module.article_ids(lm, 2048) * 7  # ~1,060 tokens, repeated
