@@ -205,8 +205,13 @@ with friendly_errors("sampling digits"):
 
     st.subheader("Scrub through the denoising")
     clamp_state("diff_traj_step", 1, int(steps), max(1, int(steps) // 3))
-    i = control(st.slider, "Denoising step", 1, int(steps), key="diff_traj_step",
-                  help="Step 1 starts from pure noise; the last step gives the samples above.")
+    if int(steps) > 1:
+        i = control(st.slider, "Denoising step", 1, int(steps), key="diff_traj_step",
+                    help="Step 1 starts from pure noise; the last step gives the samples above.")
+    else:  # a slider needs two ends: with one step there is nothing to scrub through
+        i = 1
+        st.caption("One denoising step: the samples above come straight out of the noise below. "
+                   "Raise **Steps** to scrub through the denoising.")
     tt, ab = float(traj.timesteps[i - 1]), float(traj.alpha_bar[i - 1])
     g1, g2, g3 = st.columns(3)
     g1.image(images.grid(traj.x_t[i - 1], cols=4, scale=5),

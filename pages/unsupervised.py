@@ -137,8 +137,11 @@ if clustering_tab.open:
                     run: kmeans.KMeansRun = result.extra["run"]
                     last = len(run.steps) - 1
                     signature = (name, n_points, seed, n_blobs, k, init)
-                    if st.session_state.get("_unsup_step_for") != signature:
-                        st.session_state["unsup_step"] = last  # a new run shows its end
+                    # a new run shows its end; so does a return to this page (Streamlit drops a
+                    # widget's state when a run does not draw it, e.g. on another page)
+                    if (st.session_state.get("_unsup_step_for") != signature
+                            or "unsup_step" not in st.session_state):
+                        st.session_state["unsup_step"] = last
                         st.session_state["_unsup_step_for"] = signature
                     st.session_state["unsup_step"] = min(st.session_state["unsup_step"], last)
                     i = st.slider("Step through k-means (0 = start)", 0, last,
@@ -179,14 +182,21 @@ if clustering_tab.open:
                            "vertical gap gives a natural number of clusters.")
             if digits:
                 members = [lab for lab in sorted(set(result.labels.tolist())) if lab >= 0]
-                centres = (result.centres if result.centres is not None else
-                           np.stack([ds.X[result.labels == lab].mean(axis=0) for lab in members]))
-                st.markdown("**What each cluster looks like** (its centre, drawn as an image). "
-                            "The algorithm never saw a label, yet the centres look like digits.")
-                st.plotly_chart(charts.digit_grid_figure(
-                    centres[:20].reshape(-1, 8, 8),
-                    [f"cluster {j + 1}" for j in range(len(centres[:20]))]),
-                    width="stretch", key="unsup_centres")
+                if result.centres is None and not members:  # DBSCAN: every image is noise
+                    st.info("No cluster found: at this eps every image is noise, so there is no "
+                            "centre to draw. Raise eps or lower min_samples.",
+                            icon=":material/info:")
+                else:
+                    centres = (result.centres if result.centres is not None else
+                               np.stack([ds.X[result.labels == lab].mean(axis=0)
+                                         for lab in members]))
+                    st.markdown("**What each cluster looks like** (its centre, drawn as an image). "
+                                "The algorithm never saw a label, yet the centres look like "
+                                "digits.")
+                    st.plotly_chart(charts.digit_grid_figure(
+                        centres[:20].reshape(-1, 8, 8),
+                        [f"cluster {j + 1}" for j in range(len(centres[:20]))]),
+                        width="stretch", key="unsup_centres")
                 counts, rows, cols = clustering.contingency(ds.y, result.labels)
                 st.plotly_chart(charts.contingency_figure(
                     counts, [f"digit {r}" for r in rows],

@@ -185,5 +185,7 @@ def _sample(model, n, steps, sampler, seed) -> np.ndarray:
 def nearest_distance(points: np.ndarray, data: np.ndarray) -> float:
     """Mean distance from each generated point to its nearest training point
     (small = the samples lie on the shape)."""
-    d = np.linalg.norm(points[:, None, :] - data[None, :, :], axis=-1)  # (n, m)
-    return float(d.min(axis=1).mean())
+    from scipy.spatial import cKDTree  # a k-d tree: no (n, m) matrix of every distance
+
+    distances, _ = cKDTree(data).query(points, k=1)
+    return float(np.mean(distances))

@@ -61,6 +61,7 @@ def _data_code(dataset: Dataset, csv_path: str) -> tuple[list[str], list[str]]:
             f"df = df[df[{target!r}].notna()]  # rows with no label cannot teach anything",
             f"numeric = {list(dataset.numeric)!r}",
             f"categorical = {list(dataset.categorical)!r}",
+            "df[numeric] = df[numeric].replace([np.inf, -np.inf], np.nan)  # inf counts as missing",
             "X = df[numeric + categorical].reset_index(drop=True)",
             f"y = LabelEncoder().fit_transform(df[{target!r}].to_numpy())  # classes sorted",
         ]

@@ -292,6 +292,17 @@ def dataset_from_frame(frame: pd.DataFrame, target: str, name: str = CSV_SET,
             f"The target column {target!r} has {n_classes} different values; this page "
             f"classifies into at most {MAX_CLASSES} classes. Pick a column of categories "
             "(the Regression tab shows how to predict a number).")
+    # Infinite numbers (inf, -inf, or 1e309, too large for a float) cannot be scaled or
+    # averaged: they count as missing, like an empty cell.
+    infinite = {column: int(np.isinf(labelled[column]).sum()) for column in labelled.columns
+                if column != target and pd.api.types.is_float_dtype(labelled[column])}
+    infinite = {column: n for column, n in infinite.items() if n}
+    if infinite:
+        labelled = labelled.copy()
+        for column in infinite:
+            labelled[column] = labelled[column].replace([np.inf, -np.inf], np.nan)
+        notes.append("Infinite values count as missing: "
+                     + ", ".join(f"{c!r} ({n})" for c, n in infinite.items()) + ".")
     # 3. Sort the feature columns.
     numeric, categorical, skipped = [], [], []
     for column in labelled.columns:
