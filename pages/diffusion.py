@@ -14,7 +14,7 @@ from playground.diffusion import charts, digits, evaluate, images, points2d, tex
 from playground.diffusion import schedule as sch
 from playground.ui.common import friendly_errors, page_intro, track
 from playground.ui.entry import run_through_navigation
-from playground.ui.teacher import control
+from playground.ui.teacher import control, presets
 
 run_through_navigation()
 settings = get_settings()
@@ -41,6 +41,13 @@ page_intro(
         "still unreadable noise; the chart under the grids measures both with the classifier.",
     ],
 )
+
+# lesson presets: the "try this" experiments, set up (sidebar, or ?preset=... in a link)
+presets({
+    "Two schedules": {"diff_t": 500, "diff_schedule": "linear"},
+    "No guidance": {"diff_guidance": 0.0},
+    "Strong guidance": {"diff_guidance": 3.0},
+})
 
 
 # ---- cached work (page edge) ---------------------------------------------------------

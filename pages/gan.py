@@ -14,6 +14,7 @@ from playground.digits_check import classify_digits, holdout_accuracy
 from playground.gan import charts, data2d, digits, toy2d
 from playground.threads import one_thread
 from playground.ui.common import friendly_errors, kept, page_intro
+from playground.ui.teacher import presets
 from playground.ui.entry import run_through_navigation
 
 FRAME_EVERY_S = 0.3  # while playing, the browser asks for a new frame this often
@@ -46,6 +47,12 @@ page_intro(
         "two to three times as much.",
     ],
 )
+
+# lesson presets: the "try this" experiments, set up (sidebar, or ?preset=... in a link)
+presets({
+    "Watch a GAN learn": {"gan2d_dataset": "ring", "gan2d_g_lr": 1e-3, "gan2d_d_lr": 1e-3},
+    "Cause mode collapse": {"gan2d_dataset": "ring", "gan2d_g_lr": 1e-2, "gan2d_d_lr": 1e-3},
+})
 
 settings = get_settings()
 # lazy tabs: only the open tab runs (Play trains only while its tab is open)

@@ -18,7 +18,7 @@ from playground.rl import envs as rl_envs
 from playground.ui.common import friendly_errors, page_intro, track
 from playground.ui.rl import recall, remember
 from playground.ui.entry import run_through_navigation
-from playground.ui.teacher import control
+from playground.ui.teacher import control, presets
 
 run_through_navigation()  # first visitor of a fresh server: go through Home.py
 
@@ -467,6 +467,24 @@ def bandit_tab() -> None:
                "sticks with the first product that sells, and its regret climbs in a straight line.")
 
 
+# lesson presets: the "try this" experiments, set up (sidebar, or ?preset=... in a link); a preset
+# that changes the world also sets that world's hyper-parameters, as choosing it by hand does
+def _env_values(world: str, **changes) -> dict:
+    values = {**ENV_DEFAULTS[world], **changes}
+    values["rl_episodes"] = min(values["rl_episodes"], MAX_EPISODES)
+    return {"rl_env": world, **values}
+
+
+presets({
+    "SARSA equals Q-learning at ε = 0": {"rl_tab": "Compare on CliffWalking", "cmp_methods": ["Q-learning", "SARSA"],
+                                         "cmp_epsilon": 0.0},
+    "Slippery FrozenLake": {"rl_tab": "Grid world & Gymnasium", "rl_slippery": True, "rl_map": "4x4",
+                            **_env_values("FrozenLake")},
+    "Two exits, far-sighted": {"rl_tab": "Grid world & Gymnasium", "rl_preset": "Two exits (near +3, far +10)",
+                               **_env_values("Your grid world")},
+    "Two exits, short-sighted": {"rl_tab": "Grid world & Gymnasium", "rl_preset": "Two exits (near +3, far +10)",
+                                 **_env_values("Your grid world", rl_gamma=0.75)},
+})
 for _k, _v in WIDGET_DEFAULTS.items():
     st.session_state[_k] = st.session_state.get(_k, _v)
 tab_grid, tab_cmp, tab_bandit = st.tabs(

@@ -15,6 +15,7 @@ from playground.supervised.learn import TRAIN_FRACTIONS
 from playground.supervised.regression import FUNCTIONS, REGRESSORS, error_curve_from_points
 from playground.ui import supervised as ui
 from playground.ui.common import friendly_errors, page_intro, track
+from playground.ui.teacher import presets
 from playground.ui.entry import run_through_navigation
 
 run_through_navigation()  # first visitor of a fresh server: go through Home.py
@@ -43,6 +44,16 @@ page_intro(
         "shoots up.",
     ],
 )
+
+# lesson presets: the "try this" experiments, set up (sidebar, or ?preset=... in a link)
+presets({
+    "Memorising the noise": {"sup_tab": "Classify", "sup_dataset": "moons", "sup_noise": 0.3,
+                             "sup_model": "Decision tree", "sup_p_decision_max_depth": 15},
+    "Straight lines have limits": {"sup_tab": "Classify", "sup_dataset": "circles", "sup_noise": 0.1,
+                                   "sup_model": "Logistic regression", "sup_p_logistic_degree": 1},
+    "Too wiggly to be true": {"sup_tab": "Regression", "sup_rg_model": "Polynomial",
+                              "sup_rg_value_polynomial": 15},
+})
 
 # ---------------------------------------------------------------------------
 # Data (sidebar): used by Classify, Compare models and Overfitting

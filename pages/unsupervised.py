@@ -9,6 +9,7 @@ import streamlit as st
 
 from playground.ui import unsupervised as ui
 from playground.ui.common import friendly_errors, kept, page_intro
+from playground.ui.teacher import presets
 from playground.ui.entry import run_through_navigation
 from playground.unsupervised import anomaly, baskets, charts, clustering, data, kmeans, reduction
 
@@ -38,6 +39,15 @@ page_intro(
         "stay or rise; outliers that landed inside a group stay hidden.",
     ],
 )
+
+# lesson presets: the "try this" experiments, set up (sidebar, or ?preset=... in a link)
+presets({
+    "Shapes k-means cannot see": {"unsup_tab": "Clustering", "unsup_dataset": "moons",
+                                  "unsup_algorithm": "k-means", "unsup_k": 2},
+    "Reading k off the elbow": {"unsup_tab": "Clustering", "unsup_dataset": "blobs", "unsup_blobs": 5,
+                                "unsup_algorithm": "k-means"},
+    "More suspicion, more false alarms": {"unsup_tab": "Anomaly detection", "unsup_contamination": 0.2},
+})
 
 clustering_tab, reduction_tab, anomaly_tab, basket_tab = st.tabs(
     ["Clustering", "Dimensionality reduction", "Anomaly detection", "Shopping baskets"],

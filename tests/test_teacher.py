@@ -157,3 +157,20 @@ teacher.sync_url()
     at.run()
     assert at.markdown[0].value == "n=40 mode=SARSA"
     assert str(at.query_params.get("n")).strip("[]'") == "40"
+
+
+PAGES_WITH_PRESETS = ["supervised", "unsupervised", "reinforcement", "gan", "diffusion"]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_PRESETS)
+def test_every_lesson_preset_opens_its_page_as_set_up(page):
+    from playground.ui.teacher import _PRESETS
+
+    lessons = open_page(page).session_state[_PRESETS]
+    assert 2 <= len(lessons) <= 6
+    for name, values in lessons.items():
+        at = open_page(page, preset=name)
+        assert not any("no lesson preset" in w.value for w in at.warning)
+        assert not [e.value for e in at.error], (name, [e.value for e in at.error])
+        for key, value in values.items():
+            assert at.session_state[key] == value, (name, key)
