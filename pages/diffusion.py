@@ -197,6 +197,35 @@ guidance = control(c4.slider, "Guidance scale w", 0.0, 10.0, 3.0, 0.5, key="diff
 seed = control(c5.number_input, "Seed", min_value=0, max_value=2**31 - 1, value=0, key="diff_seed")
 labels = tuple(i % 10 for i in range(16)) if choice == "all ten" else (int(choice),) * 16
 
+
+@st.fragment
+def scrub_denoising(traj, per_step, steps: int) -> None:
+    """Moving the step slider reruns only this section (the samples come from the cache)."""
+    with friendly_errors("scrubbing through the denoising"):
+        st.subheader("Scrub through the denoising")
+        clamp_state("diff_traj_step", 1, int(steps), max(1, int(steps) // 3))
+        if int(steps) > 1:
+            i = control(st.slider, "Denoising step", 1, int(steps), key="diff_traj_step",
+                        help="Step 1 starts from pure noise; the last step gives the samples above.")
+        else:  # a slider needs two ends: with one step there is nothing to scrub through
+            i = 1
+            st.caption("One denoising step: the samples above come straight out of the noise below. "
+                       "Raise **Steps** to scrub through the denoising.")
+        tt, ab = float(traj.timesteps[i - 1]), float(traj.alpha_bar[i - 1])
+        g1, g2, g3 = st.columns(3)
+        g1.image(images.grid(traj.x_t[i - 1], cols=4, scale=5),
+                 caption=f"x_t: the model's input at step {i} (t = {tt:.0f}, ᾱ_t = {ab:.3f})")
+        g2.image(images.grid(traj.eps[i - 1], cols=4, scale=5, lo=-2.5, hi=2.5),
+                 caption="the guided noise prediction ε")
+        g3.image(images.grid(traj.x0[i - 1], cols=4, scale=5),
+                 caption="predicted clean image x0 = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t")
+        st.plotly_chart(charts.agreement_figure(per_step, current=i), width="stretch", key="diff_agree_chart")
+        st.caption("Share of the 16 images that the classifier reads as the requested digit, at each "
+                   "step: in the noisy input x_t and in the model's prediction of the clean image. At the "
+                   "first steps x0 is a blurry 'average' digit of the requested class; the details that "
+                   "make each sample different come in later steps.")
+
+
 with friendly_errors("sampling digits"):
     with st.spinner("Denoising 16 images..."):
         traj, read, per_step = sample_digits(labels, int(steps), float(guidance), sampler, int(seed))
@@ -210,28 +239,7 @@ with friendly_errors("sampling digits"):
         f"{guidance:g} took **{traj.seconds:.2f} s** ({2 * steps if guidance != 1 else steps} UNet "
         f"evaluations of the 16 images, on {get_device().name.split(' (')[0]}, one thread).")
 
-    st.subheader("Scrub through the denoising")
-    clamp_state("diff_traj_step", 1, int(steps), max(1, int(steps) // 3))
-    if int(steps) > 1:
-        i = control(st.slider, "Denoising step", 1, int(steps), key="diff_traj_step",
-                    help="Step 1 starts from pure noise; the last step gives the samples above.")
-    else:  # a slider needs two ends: with one step there is nothing to scrub through
-        i = 1
-        st.caption("One denoising step: the samples above come straight out of the noise below. "
-                   "Raise **Steps** to scrub through the denoising.")
-    tt, ab = float(traj.timesteps[i - 1]), float(traj.alpha_bar[i - 1])
-    g1, g2, g3 = st.columns(3)
-    g1.image(images.grid(traj.x_t[i - 1], cols=4, scale=5),
-             caption=f"x_t: the model's input at step {i} (t = {tt:.0f}, ᾱ_t = {ab:.3f})")
-    g2.image(images.grid(traj.eps[i - 1], cols=4, scale=5, lo=-2.5, hi=2.5),
-             caption="the guided noise prediction ε")
-    g3.image(images.grid(traj.x0[i - 1], cols=4, scale=5),
-             caption="predicted clean image x0 = (x_t − √(1−ᾱ_t) ε) / √ᾱ_t")
-    st.plotly_chart(charts.agreement_figure(per_step, current=i), width="stretch", key="diff_agree_chart")
-    st.caption("Share of the 16 images that the classifier reads as the requested digit, at each "
-               "step: in the noisy input x_t and in the model's prediction of the clean image. At the "
-               "first steps x0 is a blurry 'average' digit of the requested class; the details that "
-               "make each sample different come in later steps.")
+    scrub_denoising(traj, per_step, int(steps))
 
 # ---- 3 · 2D points ------------------------------------------------------------------------
 
@@ -268,23 +276,30 @@ pt_model = live.get(dataset) or shipped_points_model(dataset)
 # training is seeded and deterministic, so (data, steps, seed) names a live model
 model_key = f"live:{dataset}:{pt_model.steps}:{pt_model.seed}" if dataset in live else f"shipped:{dataset}"
 
+@st.fragment
+def points_view(path, pt_model, pt_steps: int, pt_seed: int) -> None:
+    """Moving the step slider reruns only this section (the sampled path comes from the cache)."""
+    with friendly_errors("drawing the 2D points"):
+        clamp_state("diff_pts_step", 0, int(pt_steps), int(pt_steps))
+        k = control(st.slider, "Show the points after step", 0, int(pt_steps), key="diff_pts_step")
+        f1, f2 = st.columns([3, 2])
+        f1.plotly_chart(charts.points_figure(path, pt_model.data, k), width="stretch", key="diff_pts_chart")
+        with f2:
+            rng = np.random.default_rng(int(pt_seed))
+            noise_dist = points2d.nearest_distance(rng.standard_normal((500, 2)).astype(np.float32), pt_model.data)
+            st.markdown(
+                f"Model: **{pt_model.source}**, {pt_model.steps} training steps (seed {pt_model.seed}), "
+                f"{pt_model.seconds:.1f} s of training.\n\n"
+                f"Mean distance from each point to the nearest training point: "
+                f"**{points2d.nearest_distance(path[k], pt_model.data):.3f}** after step {k} "
+                f"(pure noise: {noise_dist:.3f}; final: {points2d.nearest_distance(path[-1], pt_model.data):.3f}).")
+            st.plotly_chart(charts.loss_figure(points2d.loss_curve(pt_model), x_scale=points2d.CURVE_EVERY),
+                            width="stretch", key="diff_pts_loss")
+
+
 with friendly_errors("sampling 2D points"):
     path = sample_points(pt_model, model_key, int(pt_steps), pt_sampler, int(pt_seed))
-    clamp_state("diff_pts_step", 0, int(pt_steps), int(pt_steps))
-    k = control(st.slider, "Show the points after step", 0, int(pt_steps), key="diff_pts_step")
-    f1, f2 = st.columns([3, 2])
-    f1.plotly_chart(charts.points_figure(path, pt_model.data, k), width="stretch", key="diff_pts_chart")
-    with f2:
-        rng = np.random.default_rng(int(pt_seed))
-        noise_dist = points2d.nearest_distance(rng.standard_normal((500, 2)).astype(np.float32), pt_model.data)
-        st.markdown(
-            f"Model: **{pt_model.source}**, {pt_model.steps} training steps (seed {pt_model.seed}), "
-            f"{pt_model.seconds:.1f} s of training.\n\n"
-            f"Mean distance from each point to the nearest training point: "
-            f"**{points2d.nearest_distance(path[k], pt_model.data):.3f}** after step {k} "
-            f"(pure noise: {noise_dist:.3f}; final: {points2d.nearest_distance(path[-1], pt_model.data):.3f}).")
-        st.plotly_chart(charts.loss_figure(points2d.loss_curve(pt_model), x_scale=points2d.CURVE_EVERY),
-                        width="stretch", key="diff_pts_loss")
+    points_view(path, pt_model, int(pt_steps), int(pt_seed))
 
 # ---- 4 · text to image --------------------------------------------------------------------
 
