@@ -96,6 +96,51 @@ def apptest_rerun(runs: int = 5) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
+def upload_table(rows: int):
+    """A table like an uploaded CSV: 10 numeric columns, one text column, 3 classes."""
+    import numpy as np
+    import pandas as pd
+
+    from playground.supervised.data import dataset_from_frame
+
+    rng = np.random.default_rng(rows)
+    X = rng.standard_normal((rows, 10))
+    y = (X[:, 0] + X[:, 1] ** 2 + rng.standard_normal(rows) > 1).astype(int) + (X[:, 2] > 1)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
+    frame["colour"] = rng.choice(["red", "green", "blue"], rows)
+    frame["label"] = [f"class {v}" for v in y]
+    return dataset_from_frame(frame, "label")
+
+
+def upload_sizes() -> None:
+    """Time of one Classify run (fit, scores, PCA plane, boundary grid) against the rows of
+    an uploaded table, up to the largest file each profile accepts, beside the bare
+    classifier's fit + predict on the same rows."""
+    from playground.config import PROFILES, Settings
+
+    sizes = sorted({1000, PROFILES["class"]["max_csv_rows"], Settings().max_csv_rows})
+    print(f"\nUpload size: one Classify run on a table of 11 columns and 3 classes; "
+          f"{PROFILES['class']['max_csv_rows']:,} rows = the class profile's limit, "
+          f"{Settings().max_csv_rows:,} = the laptop's")
+    print(f"{'model':<22}" + "".join(f"{n:>10,} rows" for n in sizes) + "   bare fit+predict at the largest")
+    tables = {n: upload_table(n) for n in sizes}
+    splits = {n: split_dataset(t, 0.2, 0) for n, t in tables.items()}
+    for model in MODEL_NAMES:
+        cells = []
+        for n in sizes:
+            start = time.perf_counter()
+            classify(tables[n], splits[n], model, {}, 0)
+            cells.append(time.perf_counter() - start)
+        data, split = tables[sizes[-1]], splits[sizes[-1]]
+        pipe = make_model(model, {}, 0, data.numeric, data.categorical, data.needs_column_transformer)
+        start = time.perf_counter()
+        with one_thread():
+            pipe.fit(data.X.iloc[split.train], data.y[split.train])
+            pipe.predict(data.X.iloc[split.test])
+        bare = time.perf_counter() - start
+        print(f"{model:<22}" + "".join(f"{c:>13.2f} s" for c in cells) + f"   {bare:10.2f} s")
+
+
 def main() -> None:
     warnings.simplefilter("ignore")  # the network stops at 200 epochs, as on the page
     for model in MODEL_NAMES:  # warm up imports and code paths
@@ -115,6 +160,7 @@ def main() -> None:
           f"{t['changed']:.0f} ms wall / {t['changed_cpu']:.0f} ms CPU; rerun with nothing "
           f"changed: {t['same']:.0f} / {t['same_cpu']:.0f} ms "
           f"(ratio {t['changed_cpu'] / t['same_cpu']:.1f}x on CPU)")
+    upload_sizes()
 
 
 if __name__ == "__main__":
