@@ -3,6 +3,7 @@ playground.pages and draws the shared sidebar; no model loads here."""
 
 import streamlit as st
 
+from playground.imports import warm
 from playground.pages import GROUPS, available_pages
 from playground.ui import teacher
 from playground.ui.entry import run_through_navigation
@@ -10,6 +11,7 @@ from playground.ui.models import model_queue_notice
 from playground.ui.sidebar import render_sidebar
 
 run_through_navigation()
+warm()  # scikit-learn and friends, once, before two sessions can import them at the same moment
 st.set_page_config(page_title="AI Playground", page_icon=":material/toys:", layout="wide")
 
 sections: dict[str, list] = {group: [] for group in GROUPS}
