@@ -8,11 +8,11 @@ message)."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from playground.pages import available_pages
+from tests.e2e import pagetools
 from tests.e2e.test_browser import SHOTS, browser, server, wait_until_idle  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -20,30 +20,19 @@ URL_PATH = next(p.url_path for p in available_pages() if p.file == "pages/fewsho
 
 
 def _open(browser, url: str):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/{URL_PATH}", wait_until="domcontentloaded")
-    wait_until_idle(page, timeout_s=300)
-    return page
+    return pagetools.open_page(browser, url, URL_PATH, timeout_s=300)
 
 
 def _charts(page) -> int:
-    """Plotly charts that really drew something (an SVG with a plot area)."""
-    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".main-svg")).count()
+    return pagetools.drawn_charts(page)
 
 
 def _no_exception(page) -> None:
-    exc = page.locator('[data-testid="stException"]')
-    assert exc.count() == 0, exc.first.inner_text()
+    pagetools.no_exception(page)
 
 
 def _whole_page_screenshot(page, name: str) -> None:
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stAppViewContainer\"], section')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": int(min(max(height, 1000), 16000))})
-    time.sleep(1.5)
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    pagetools.whole_page_screenshot(page, name, max_height=16000, settle_s=1.5)
 
 
 def test_comparison_with_real_numbers_then_a_live_run(server, browser):  # noqa: F811
@@ -63,8 +52,11 @@ def test_comparison_with_real_numbers_then_a_live_run(server, browser):  # noqa:
         # run one cheap method live from its button
         box = page.locator(".st-key-fs_run_method").locator('[role="combobox"]').first
         box.click()
-        page.keyboard.type("MiniLM embeddings")  # the list is virtual: filter it as a user can
-        page.locator('[role="option"]').filter(has_text="MiniLM embeddings + LR").first.click()
+        box.press_sequentially("MiniLM embeddings", delay=30)  # the list is virtual: filter it, as a user can
+        option = page.locator('[role="option"]').filter(has_text="MiniLM embeddings + LR").first
+        option.wait_for(timeout=30_000)
+        option.click()
+        page.wait_for_timeout(300)
         wait_until_idle(page)
         page.locator(".st-key-fs_run button").click()
         page.get_by_text(re.compile(r"MiniLM embeddings \+ LR at \d+% \(live\)")).first.wait_for(timeout=300_000)
@@ -75,10 +67,17 @@ def test_comparison_with_real_numbers_then_a_live_run(server, browser):  # noqa:
         slider = page.locator(".st-key-fs_epochs_lora").get_by_role("slider")
         slider.focus()
         page.keyboard.press("Home")
-        for _ in range(11):
-            page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(600)
+        page.wait_for_timeout(500)
         wait_until_idle(page)
+        for _ in range(10):  # a rerun can redraw the slider between key presses: press on to 12
+            value = int(slider.get_attribute("aria-valuetext") or 0)
+            if value == 12:
+                break
+            slider.focus()
+            for _ in range(abs(12 - value)):
+                page.keyboard.press("ArrowRight" if value < 12 else "ArrowLeft")
+            page.wait_for_timeout(700)
+            wait_until_idle(page)
         assert slider.get_attribute("aria-valuetext") == "12"
         text = main.inner_text()
         assert "At epoch 12" in text and "Lowest validation loss" in text

@@ -5,11 +5,10 @@ tests/e2e/screenshots/sampling-generated.png."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from playground.pages import available_pages
+from tests.e2e import pagetools
 from tests.e2e.test_browser import SHOTS, browser, server, wait_until_idle  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -17,30 +16,19 @@ URL_PATH = next(p.url_path for p in available_pages() if p.file == "pages/sampli
 
 
 def _open(browser, url: str):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/{URL_PATH}", wait_until="domcontentloaded")
-    wait_until_idle(page)
-    return page
+    return pagetools.open_page(browser, url, URL_PATH)
 
 
 def _charts(page) -> int:
-    """Plotly charts that really drew something (an SVG with a plot area)."""
-    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".main-svg")).count()
+    return pagetools.drawn_charts(page)
 
 
 def _no_exception(page) -> None:
-    exc = page.locator('[data-testid="stException"]')
-    assert exc.count() == 0, exc.first.inner_text()
+    pagetools.no_exception(page)
 
 
 def _whole_page_screenshot(page, name: str) -> None:
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stAppViewContainer\"], section')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": int(min(max(height, 1000), 12000))})
-    time.sleep(1.0)
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
+    pagetools.whole_page_screenshot(page, name)
 
 
 def test_generate_streams_coloured_tokens(server, browser):  # noqa: F811

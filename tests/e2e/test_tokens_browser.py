@@ -10,6 +10,7 @@ import time
 import pytest
 
 from playground.pages import available_pages
+from tests.e2e import pagetools
 from tests.e2e.test_browser import SHOTS, browser, server, wait_until_idle  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -26,35 +27,24 @@ TABS = {
 
 
 def _open(browser, url: str):  # noqa: F811
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/{URL_PATH}", wait_until="domcontentloaded")
-    wait_until_idle(page, timeout_s=400)
-    return page
+    return pagetools.open_page(browser, url, URL_PATH, timeout_s=400)
 
 
 def _charts(page) -> int:
-    """Plotly charts on screen (the open tab) that really drew something (an SVG with a plot area)."""
-    return page.locator('[data-testid="stPlotlyChart"]:visible').filter(has=page.locator(".main-svg")).count()
+    """Plotly charts on screen (the open tab) that really drew something."""
+    return pagetools.drawn_charts(page, visible_only=True)
 
 
 def _no_exception(page) -> None:
-    exc = page.locator('[data-testid="stException"]')
-    assert exc.count() == 0, exc.first.inner_text()
+    pagetools.no_exception(page)
 
 
 def _main_text(page) -> str:
-    return page.locator('[data-testid="stMain"]').inner_text()
+    return pagetools.main_text(page)
 
 
 def _whole_page_screenshot(page, name: str) -> None:
-    height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stAppViewContainer\"], section')].map(e => e.scrollHeight))")
-    page.set_viewport_size({"width": 1400, "height": int(min(max(height, 1000), 12000))})
-    time.sleep(1.5)  # plotly draws after the layout settles
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1000})
+    pagetools.whole_page_screenshot(page, name, settle_s=1.5, reset=True)
 
 
 def _open_tab(page, name: str) -> None:
