@@ -30,7 +30,7 @@ from playground.models.llm import LanguageModel
 from playground.ui.common import friendly_errors, kept, page_intro, track
 from playground.ui.entry import run_through_navigation
 from playground.ui.limits import allow_heavy
-from playground.ui.models import get_embedder, get_llm, model_key_of
+from playground.ui.models import get_embedder, llm_or_stop, model_key_of
 from playground.ui.teacher import control, presets
 
 run_through_navigation()  # a deep link on a fresh server still runs inside Home.py's navigation
@@ -74,11 +74,7 @@ presets({
                                  "hal_pq_retrieval": True},
 })
 
-lm: LanguageModel | None = None
-with friendly_errors("loading the language model"):
-    lm = get_llm()
-if lm is None:
-    st.stop()
+lm = llm_or_stop()
 model_key = model_key_of(lm)
 window_max = cx.model_window(lm)
 bound = cx.context_bound(lm, settings)

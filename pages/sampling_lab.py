@@ -14,16 +14,16 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from playground.sampling import lab as smp
-from playground.sampling import charts
 from playground.config import get_settings
-from playground.threads import one_thread
 from playground.models.llm import GeneratedToken, GenerationSettings, LanguageModel
+from playground.sampling import charts
+from playground.sampling import lab as smp
+from playground.threads import one_thread
 from playground.ui.common import friendly_errors, page_intro
-from playground.ui.limits import allow_heavy
-from playground.ui.teacher import control, presets
 from playground.ui.entry import run_through_navigation
-from playground.ui.models import get_llm, model_key_of, read_prompt, vocab_strings
+from playground.ui.limits import allow_heavy
+from playground.ui.models import llm_or_stop, model_key_of, read_prompt, vocab_strings
+from playground.ui.teacher import control, presets
 
 run_through_navigation()  # a deep link on a fresh server still runs inside Home.py's navigation
 settings = get_settings()
@@ -114,11 +114,7 @@ def stream(placeholders, lm: LanguageModel, ids: list[int], gen: GenerationSetti
 
 # -- 1. prompt and settings (left) · the waterfall (right) ---------------------------
 
-lm: LanguageModel | None = None
-with friendly_errors("loading the language model"):
-    lm = get_llm()
-if lm is None:
-    st.stop()
+lm = llm_or_stop()
 model_key = model_key_of(lm)
 
 controls, results = st.columns([1, 2.4], gap="medium")

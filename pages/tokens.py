@@ -16,7 +16,7 @@ from playground.tokens import attention as att
 from playground.tokens import charts, context, forward, inside, lessons, pieces, rotary, vectors
 from playground.ui.common import forget, friendly_errors, kept, page_intro
 from playground.ui.entry import run_through_navigation
-from playground.ui.models import get_embedder, get_llm, model_key_of, vocab_strings
+from playground.ui.models import get_embedder, llm_or_stop, model_key_of, vocab_strings
 from playground.ui.teacher import control, presets
 
 run_through_navigation()  # a deep link on a fresh server still runs inside Home.py's navigation
@@ -34,11 +34,7 @@ GRID_LIMIT = 128  # tokens: the nine heads side by side and the step-by-step mas
 
 page_intro(lessons.TITLE, lessons.WHAT, lessons.TRY_THIS)
 
-lm: LanguageModel | None = None
-with friendly_errors("loading the language model"):
-    lm = get_llm()
-if lm is None:
-    st.stop()
+lm = llm_or_stop()
 model_key = model_key_of(lm)
 
 

@@ -14,6 +14,7 @@ from playground.models import llm as llm_module
 from playground.models.embedder import SentenceEmbedder, load_embedder
 from playground.models.llm import LanguageModel
 from playground.models.llm.queue import report_waits_to
+from playground.ui.common import friendly_errors
 
 LLM_KEY = "playground_llm_ref"
 
@@ -47,6 +48,17 @@ def _ensure_default_converted() -> None:
         llm_module.convert_embedded(folder, lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
     finally:
         bar.empty()
+
+
+def llm_or_stop() -> LanguageModel:
+    """:func:`get_llm` for a page that cannot go on without the model: a failure to load
+    is shown as a clear message and the page stops there."""
+    lm = None
+    with friendly_errors("loading the language model"):
+        lm = get_llm()
+    if lm is None:
+        st.stop()
+    return lm
 
 
 def get_llm() -> LanguageModel:
@@ -111,7 +123,9 @@ def _apply_llm_ref() -> None:
 
 def _in_cached_function() -> bool:
     try:
-        from streamlit.runtime.scriptrunner_utils.script_run_context import in_cached_function
+        from streamlit.runtime.scriptrunner_utils.script_run_context import (
+            in_cached_function,
+        )
     except ImportError:  # another Streamlit version: draw nothing rather than break a cache
         return True
     return bool(in_cached_function.get())
