@@ -303,6 +303,31 @@ def test_generated_code_for_a_csv(tmp_path):
     np.testing.assert_array_equal(scope["Z"], result.plane.Z)
 
 
+@pytest.mark.parametrize("name", ["moons", "wine"])
+def test_a_slow_model_fits_a_seeded_subsample_and_the_code_does_the_same(name, monkeypatch):
+    """Past FIT_ROW_LIMITS training rows the SVM is fitted on a subsample (a 20,000-row
+    upload would take a minute), with a note; the exported script draws the same rows."""
+    from playground.supervised import models as model_specs
+    monkeypatch.setitem(model_specs.FIT_ROW_LIMITS, "SVM", 60)
+    data = load_dataset(name, 150, 0.25, 2)
+    split = split_dataset(data, 0.3, 2)
+    result = classify(data, split, "SVM", {}, 2)
+    assert any("fitted on 60 of the" in note for note in result.notes)
+    assert len(result.train_pred) == len(split.train)  # train accuracy over every training row
+    code = classification_code(data, split, "SVM", {}, 2, 0.3)
+    assert "train_size=60" in code
+    scope: dict = {}
+    with one_thread():
+        exec(compile(code, "generated", "exec"), scope)  # noqa: S102
+    assert len(scope["y_fit"]) == 60
+    assert scope["accuracy"] == result.metrics.accuracy
+    np.testing.assert_array_equal(scope["Z"], result.plane.Z)
+    curve = training_curve(data, split, "SVM", {}, 2)
+    assert curve.x.max() <= 60
+    # a fast model keeps every row
+    assert not any("fitted on" in n for n in classify(data, split, "Decision tree", {}, 2).notes)
+
+
 # ---------------------------------------------------------------------------
 # Regression
 # ---------------------------------------------------------------------------

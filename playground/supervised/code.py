@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 
 from playground.supervised.data import TOY_CODE, TOY_FUNCTIONS, Dataset, Split
-from playground.supervised.learn import GRID_RES
+from playground.supervised.learn import GRID_RES, fit_subsample
 from playground.supervised.models import MODELS, estimator_kwargs
 
 _CLASS_IMPORTS = {
@@ -100,6 +100,20 @@ def _model_steps(model: str, params: dict, seed: int, prep: str) -> tuple[list[s
     return imports, f"Pipeline([\n    {body},\n])"
 
 
+def _subsample_lines(dataset: Dataset, split: Split, model: str, seed: int) -> list[str]:
+    """The lines that cut the training rows to the model's FIT_ROW_LIMITS, as the page does."""
+    y_train = dataset.y[split.train]
+    keep, stratified = fit_subsample(y_train, model, seed)
+    if len(keep) == len(y_train):
+        return []
+    return [f"# 2b. A {model}'s training time grows with the square of the rows: fit it on "
+            f"{len(keep):,} of the {len(y_train):,}",
+            "#     training rows, picked at random with the seed (as the page does)",
+            "X_fit, _, y_fit, _ = train_test_split(",
+            f"    X_train, y_train, train_size={len(keep)}, random_state={seed}, "
+            f"stratify={'y_train' if stratified else 'None'})", ""]
+
+
 def classification_code(dataset: Dataset, split: Split, model: str, params: dict, seed: int,
                         test_size: float, csv_path: str = "your_data.csv",
                         grid_res: int = GRID_RES) -> str:
@@ -119,16 +133,19 @@ def classification_code(dataset: Dataset, split: Split, model: str, params: dict
     imports = sorted(set(imports + data_imports + prep_imports + model_imports),
                      key=lambda s: (not s.startswith("import"), s))
     stratify = "y" if split.stratified else "None"
+    subsampled = bool(_subsample_lines(dataset, split, model, seed))
+    fit_x, fit_y = ("X_fit", "y_fit") if subsampled else ("X_train", "y_train")
     out = [f'"""{model} on {dataset.name}: the Supervised learning page, as a script."""',
            *imports, "", "# 1. The data: X is a table of features, y the class of each row",
            *data_lines, "",
            f"# 2. Hold out {test_size:.0%} of the rows for testing (same seed as the page)",
            "X_train, X_test, y_train, y_test = train_test_split(",
            f"    X, y, test_size={test_size!r}, random_state={seed}, stratify={stratify})", "",
+           *_subsample_lines(dataset, split, model, seed),
            "# 3. The model: preprocessing, then the classifier, in one pipeline",
            *prep_lines,
            f"model = {pipeline}",
-           "model.fit(X_train, y_train)", "",
+           f"model.fit({fit_x}, {fit_y})", "",
            "# 4. Score it on rows it has never seen",
            "accuracy = accuracy_score(y_test, model.predict(X_test))",
            "print(f\"train accuracy: {accuracy_score(y_train, model.predict(X_train)):.3f}\")",
@@ -144,8 +161,10 @@ def classification_code(dataset: Dataset, split: Split, model: str, params: dict
             "points = pd.DataFrame(projector.transform(X), columns=[\"PC1\", \"PC2\"])",
             "P_train = pd.DataFrame(projector.transform(X_train), columns=[\"PC1\", \"PC2\"])",
             "P_test = pd.DataFrame(projector.transform(X_test), columns=[\"PC1\", \"PC2\"])",
+            *(["P_fit = pd.DataFrame(projector.transform(X_fit), columns=[\"PC1\", \"PC2\"])"]
+              if subsampled else []),
             f"boundary_model = {boundary}",
-            "boundary_model.fit(P_train, y_train)",
+            f"boundary_model.fit({'P_fit' if subsampled else 'P_train'}, {fit_y})",
             "projected_accuracy = accuracy_score(y_test, boundary_model.predict(P_test))",
             "print(f\"test accuracy on the 2-D projection: {projected_accuracy:.3f}\")", ""]
         columns, plane_model = '["PC1", "PC2"]', "boundary_model"

@@ -29,12 +29,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import (accuracy_score, confusion_matrix, precision_recall_fscore_support,
                              roc_auc_score, roc_curve)
 from sklearn.model_selection import (ShuffleSplit, StratifiedShuffleSplit, learning_curve,
-                                     validation_curve)
+                                     train_test_split, validation_curve)
 from sklearn.pipeline import Pipeline
 
 from playground.errors import UserInputError
 from playground.supervised.data import Dataset, Split
-from playground.supervised.models import (MODELS, complexity_values, grid_value, make_model,
+from playground.supervised.models import (FIT_ROW_LIMITS, MODELS, complexity_values, grid_value,
+                                          make_model,
                                           make_preprocessor, mlp_max_iter)
 from playground.threads import one_thread
 
@@ -118,6 +119,22 @@ def _fit(model: Pipeline, X, y, notes: list[str] | None = None) -> Pipeline:
     return model
 
 
+def fit_subsample(y_train: np.ndarray, model_name: str, seed: int) -> tuple[np.ndarray, bool]:
+    """Positions (into the training rows) the model is fitted on, and whether they were
+    drawn stratified: all rows, or ``FIT_ROW_LIMITS[model_name]`` of them picked with the
+    page's seed, exactly as the exported script's ``train_test_split(X_train, y_train,
+    train_size=limit, random_state=seed, stratify=...)`` picks them."""
+    n, limit = len(y_train), FIT_ROW_LIMITS.get(model_name)
+    if limit is None or n <= limit:
+        return np.arange(n), False
+    counts = np.bincount(y_train)
+    counts = counts[counts > 0]
+    stratified = bool(counts.min() >= 2 and limit >= len(counts))
+    keep, _ = train_test_split(np.arange(n), train_size=limit, random_state=seed,
+                               stratify=y_train if stratified else None)
+    return keep, stratified
+
+
 def _predict(model: Pipeline, X) -> np.ndarray:
     with one_thread():
         return model.predict(X)
@@ -169,11 +186,17 @@ def classify(dataset: Dataset, split: Split, model_name: str, params: dict | Non
                              f"training rows. Choose k of at most {len(split.train)}.")
     X_train, X_test = X.iloc[split.train], X.iloc[split.test]
     y_train, y_test = y[split.train], y[split.test]
+    fit_at, _ = fit_subsample(y_train, model_name, seed)  # positions in the training rows
+    if len(fit_at) < len(y_train):
+        notes.append(f"The {model_name} was fitted on {len(fit_at):,} of the {len(y_train):,} training "
+                     f"rows, picked at random with the seed: its training time grows with the square "
+                     f"of the rows, so all of them would take minutes. Train accuracy is measured on "
+                     f"all {len(y_train):,} training rows, test accuracy on all {len(y_test):,} test rows.")
     # 1. Fit on every feature.
     model = make_model(model_name, params, seed, dataset.numeric, dataset.categorical,
                        dataset.needs_column_transformer)
     start = time.perf_counter()
-    _fit(model, X_train, y_train, notes)
+    _fit(model, X_train.iloc[fit_at], y_train[fit_at], notes)
     fit_seconds = time.perf_counter() - start
     # 2. Score.
     train_pred, test_pred = _predict(model, X_train), _predict(model, X_test)
@@ -193,7 +216,7 @@ def classify(dataset: Dataset, split: Split, model_name: str, params: dict | Non
         explained = tuple(float(v) for v in proj.named_steps["pca"].explained_variance_ratio_)
         P = pd.DataFrame(points, columns=list(columns))
         boundary_model = make_model(model_name, params, seed, columns, (), False)
-        _fit(boundary_model, P.iloc[split.train], y_train)
+        _fit(boundary_model, P.iloc[split.train[fit_at]], y_train[fit_at])
         plane_train_pred = _predict(boundary_model, P.iloc[split.train])
         plane_test_pred = _predict(boundary_model, P.iloc[split.test])
     # 4. Predict the class at every grid point: Z[i, j] = class at (xs[j], ys[i]).
@@ -229,14 +252,19 @@ class Curve:
     log_x: bool = False
 
 
-def _cv(dataset: Dataset, split: Split, n_splits: int, test_size: float, seed: int):
+def _cv(dataset: Dataset, split: Split, n_splits: int, test_size: float, seed: int,
+        model_name: str):
     """n_splits = 1: exactly the page's train/test split (the numbers match the
-    Classify tab). More: that many random splits of the same size, averaged."""
+    Classify tab). More: that many random splits of the same size, averaged. Each
+    training part is cut to the model's FIT_ROW_LIMITS as on the Classify tab."""
     if n_splits <= 1:
-        return [(split.train, split.test)]
-    splitter = StratifiedShuffleSplit if split.stratified else ShuffleSplit
-    return list(splitter(n_splits=n_splits, test_size=test_size, random_state=seed)
-                .split(dataset.X, dataset.y))
+        folds = [(split.train, split.test)]
+    else:
+        splitter = StratifiedShuffleSplit if split.stratified else ShuffleSplit
+        folds = list(splitter(n_splits=n_splits, test_size=test_size, random_state=seed)
+                     .split(dataset.X, dataset.y))
+    return [(train[fit_subsample(dataset.y[train], model_name, seed)[0]], test)
+            for train, test in folds]
 
 
 def _mean_std(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +286,7 @@ def complexity_point(dataset: Dataset, split: Split, model_name: str, value,
         train, test = validation_curve(model, dataset.X, dataset.y,
                                        param_name=MODELS[model_name].complexity.grid_name,
                                        param_range=[grid_value(model_name, value, params)],
-                                       cv=_cv(dataset, split, n_splits, test_size, seed),
+                                       cv=_cv(dataset, split, n_splits, test_size, seed, model_name),
                                        scoring="accuracy", error_score=np.nan)
     return train[0], test[0]  # (n_splits,) each
 
@@ -312,7 +340,7 @@ def training_point(dataset: Dataset, split: Split, model_name: str, fraction: fl
     with one_thread(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # failed small fits are expected, see above
         sizes, train, test = learning_curve(model, dataset.X, dataset.y, train_sizes=[fraction],
-                                            cv=_cv(dataset, split, n_splits, test_size, seed),
+                                            cv=_cv(dataset, split, n_splits, test_size, seed, model_name),
                                             scoring="accuracy", shuffle=True, random_state=seed,
                                             error_score=np.nan)
     return int(sizes[0]), train[0], test[0]

@@ -157,6 +157,12 @@ MODELS: dict[str, ModelSpec] = {
     )
 }
 MODEL_NAMES = tuple(MODELS)
+
+# Most training rows a model is fitted on; a larger training part is subsampled (stratified,
+# with the page's seed) and the page says so. A kernel SVM's fit grows with the square of
+# the rows or faster: 16,000 rows (a 20,000-row upload) took 59 s on the 2-core machine,
+# 4,000 rows about 3 s (benchmarks/bench_supervised.py, "Upload size").
+FIT_ROW_LIMITS = {"SVM": 5000}
 MLP_MAX_ITER = 200  # Adam epochs (scikit-learn's default); capped by PLAYGROUND_MAX_TRAINING_STEPS
 
 
