@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+# Plotly checks every property as it is set. For a figure of many shapes or frames that is
+# most of its build time, and figures are most of a rerun: the RL page's Q-table figure is
+# built in 41 ms checked, 12 ms unchecked (benchmarks/bench_reruns.py measures whole pages).
+# Pages build their figures with figure(), unchecked; tests/conftest.py sets CHECK_FIGURES,
+# so every figure a unit or AppTest test builds is checked and a wrong property fails there.
+# The browser tests run real servers, which build them unchecked as a class server does.
+CHECK_FIGURES = False
+
+
+def figure(*args, **kwargs) -> go.Figure:
+    """``go.Figure(...)``, checked only under the tests (see CHECK_FIGURES)."""
+    return go.Figure(*args, _validate=CHECK_FIGURES, **kwargs)
+
 # (label, examples, colour) from the outside in
 _NESTING = (
     ("Artificial intelligence", "search, planning, rules, games", "#E8E1F7"),
@@ -15,7 +28,7 @@ _NESTING = (
 
 def ai_nesting_figure() -> go.Figure:
     """AI ⊃ machine learning ⊃ deep learning ⊃ generative AI, as nested shapes."""
-    fig = go.Figure()
+    fig = figure()
     for depth, (label, examples, colour) in enumerate(_NESTING):
         x0, x1 = depth * 0.1, 1 - depth * 0.1
         y0, y1 = depth * 0.04, 1 - depth * 0.15  # room above each box for its label

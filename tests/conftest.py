@@ -5,6 +5,7 @@
   the repository (or ``PLAYGROUND_CACHE_DIR`` when set), never the user's cache.
 * The Hugging Face cache points at an empty temporary folder, so no test can
   silently use a model that happens to be downloaded on the machine.
+* Figures: plotly checks every property of every figure a test builds.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="playground-hf-")
 os.environ.setdefault("PLAYGROUND_CACHE_DIR", str(ROOT / ".cache" / "test-models"))
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import playground.charts  # noqa: E402
+
+# Every figure a test builds (unit and AppTest tests) goes through plotly's property checks;
+# the app builds them unchecked (playground/charts.py). Browser tests run real servers.
+playground.charts.CHECK_FIGURES = True
 
 
 @pytest.fixture(scope="session")

@@ -21,3 +21,22 @@ def test_warm_imports_every_listed_module_in_a_fresh_process():
 def test_home_warms_the_imports_before_the_navigation_runs():
     home = (ROOT / "Home.py").read_text()
     assert home.index("warm()") < home.index("navigation.run()")
+
+
+def test_the_app_builds_figures_unchecked_and_the_tests_check_them():
+    """The app skips plotly's property checks (a third to two thirds of a figure's build
+    time); under the tests they run, so a wrong property still fails a test."""
+    import plotly.graph_objects as go
+    import pytest
+
+    import playground.charts as charts
+
+    assert charts.CHECK_FIGURES  # tests/conftest.py
+    with pytest.raises(ValueError):
+        charts.figure().update_layout(shapes=[{"type": "no such shape"}])
+    charts.CHECK_FIGURES = False
+    try:
+        fig = charts.figure().update_layout(shapes=[{"type": "rect", "x0": 0, "x1": 1, "y0": 0, "y1": 1}])
+        assert go.Figure(fig.to_dict()).layout.shapes[0].type == "rect"  # the same figure, checked
+    finally:
+        charts.CHECK_FIGURES = True

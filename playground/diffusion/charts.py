@@ -6,6 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from playground.charts import figure
 from playground.diffusion import schedule as sch
 
 COLORS = {"linear": "#E4572E", "cosine": "#6C4AB6"}
@@ -43,7 +44,7 @@ def schedule_figure(t: int, selected: str = "cosine") -> go.Figure:
 def loss_figure(losses: list[float], title: str = "training loss (MSE of the noise prediction)",
                 x_scale: int = 1) -> go.Figure:
     x = np.arange(1, len(losses) + 1) * x_scale
-    fig = go.Figure(go.Scatter(x=x, y=losses, mode="lines", line=dict(color="#6C4AB6")))
+    fig = figure(go.Scatter(x=x, y=losses, mode="lines", line=dict(color="#6C4AB6")))
     fig.update_layout(title=title, height=240, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis_title="training step", yaxis_title="loss")
     return fig
@@ -56,7 +57,7 @@ def points_figure(path: np.ndarray, data: np.ndarray, step: int, n_lines: int = 
     from noise to their final place. Coloured dots: every point at ``step``."""
     s = path.shape[0] - 1
     step = int(np.clip(step, 0, s))
-    fig = go.Figure()
+    fig = figure()
     fig.add_trace(go.Scattergl(x=data[:, 0], y=data[:, 1], mode="markers", name="training data",
                                marker=dict(color="lightgrey", size=4)))
     # one trace for all routes, separated by None gaps (fast to draw)
@@ -83,7 +84,7 @@ def points_figure(path: np.ndarray, data: np.ndarray, step: int, n_lines: int = 
 def agreement_figure(scores: dict[str, list[float]], current: int | None = None) -> go.Figure:
     """Per sampler step, the share of images the digit classifier reads as the
     requested digit: one line per kind of image (x_t, predicted x0)."""
-    fig = go.Figure()
+    fig = figure()
     for (name, ys), color in zip(scores.items(), ("#999999", "#6C4AB6")):
         fig.add_trace(go.Scatter(x=np.arange(1, len(ys) + 1), y=ys, mode="lines+markers", name=name,
                                  line=dict(color=color)))

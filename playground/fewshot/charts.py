@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.charts import figure
 from playground.fewshot.finetune import Curves
 from playground.fewshot.methods import METHODS, MethodResult
 
@@ -84,7 +85,7 @@ def curve_figure(points: Sequence[MethodResult], n_labels: int, all_value: int |
                           "showarrow": False, "yshift": 9, "xanchor": "left", "font": {"size": 10, "color": "#777"}}],
         "hovermode": "closest",
     }
-    return go.Figure({"data": traces, "layout": layout})
+    return figure({"data": traces, "layout": layout})
 
 
 def cost_figure(results: Sequence[MethodResult], height: int = 380) -> go.Figure:
@@ -111,7 +112,7 @@ def cost_figure(results: Sequence[MethodResult], height: int = 380) -> go.Figure
                         "range": [np.log10(floor) - 0.2, np.log10(top)], "tickvals": ticks,
                         "ticktext": ["none" if v == floor else f"{v:g}" for v in ticks]},
               "yaxis": {"title": "test accuracy", "range": [0, 1.05], "tickformat": ".0%"}}
-    return go.Figure({"data": traces, "layout": layout})
+    return figure({"data": traces, "layout": layout})
 
 
 def loss_figure(curves: Curves, shown: int | None = None, title: str = "", height: int = 360) -> go.Figure:
@@ -141,7 +142,7 @@ def loss_figure(curves: Curves, shown: int | None = None, title: str = "", heigh
                     "showgrid": False},
         "legend": {"orientation": "h", "y": -0.25}, "hovermode": "x unified",
     }
-    return go.Figure({"data": traces, "layout": {k: v for k, v in layout.items() if v is not None}})
+    return figure({"data": traces, "layout": {k: v for k, v in layout.items() if v is not None}})
 
 
 def confusion_figure(matrix: np.ndarray, labels: Sequence[str], title: str, height: int = 300) -> go.Figure:
@@ -157,7 +158,7 @@ def confusion_figure(matrix: np.ndarray, labels: Sequence[str], title: str, heig
                   "title": {"text": f"{esc(title)} · {accuracy:.0%}", "font": {"size": 12}},
                   "xaxis": {"title": "predicted", "side": "bottom", "tickangle": -35},
                   "yaxis": {"title": "true", "autorange": "reversed"}}
-    return go.Figure({"data": data, "layout": layout})
+    return figure({"data": data, "layout": layout})
 
 
 def label_scores_figure(raw: Sequence[float], calibrated: Sequence[float], labels: Sequence[str],
@@ -174,7 +175,7 @@ def label_scores_figure(raw: Sequence[float], calibrated: Sequence[float], label
     ]
     layout = {"height": height, "margin": {"l": 10, "r": 10, "t": 20, "b": 10}, "font": FONT, "barmode": "group",
               "yaxis": {"title": "score (nats)", "zeroline": True}, "legend": {"orientation": "h", "y": -0.25}}
-    return go.Figure({"data": data, "layout": layout})
+    return figure({"data": data, "layout": layout})
 
 
 def orders_figure(by_method: Mapping[str, Sequence[float]], n_labels: int, height: int | None = None) -> go.Figure:
@@ -189,4 +190,4 @@ def orders_figure(by_method: Mapping[str, Sequence[float]], n_labels: int, heigh
                   "xaxis": {"title": "test accuracy of each example order", "range": [0, 1.02], "tickformat": ".0%"},
                   "shapes": [{"type": "line", "yref": "paper", "y0": 0, "y1": 1, "x0": 1 / n_labels, "x1": 1 / n_labels,
                                "line": {"color": "#999", "dash": "dot", "width": 1}}]}
-    return go.Figure({"data": data, "layout": layout})
+    return figure({"data": data, "layout": layout})

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.charts import figure
+
 if TYPE_CHECKING:
     from playground.gan.toy2d import Toy2DGAN
 
@@ -75,7 +77,7 @@ def gan_2d_figure(real: np.ndarray, fake: np.ndarray, surface: tuple, arrows: tu
         legend=dict(orientation="h", y=1.04, x=0), plot_bgcolor="white", uirevision="gan2d",
         xaxis=dict(range=[x0, x1], showgrid=False, zeroline=False, constrain="domain"),
         yaxis=dict(range=[y0, y1], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1))
-    return go.Figure(data=traces, layout=layout)
+    return figure(data=traces, layout=layout)
 
 
 def _history_layout(height: int, **extra) -> dict:
@@ -105,7 +107,7 @@ def live_history_figures(gan: Toy2DGAN) -> tuple[go.Figure, go.Figure]:
 def loss_figure(steps: list[int], d_loss: list[float], g_loss: list[float],
                 height: int = 260) -> go.Figure:
     s, d, g = _downsample(steps, d_loss, g_loss)
-    return go.Figure(
+    return figure(
         data=[go.Scatter(x=s, y=d, name="discriminator loss", line=dict(color="#1C7ED6", width=1)),
               go.Scatter(x=s, y=g, name="generator loss", line=dict(color=FAKE, width=1))],
         layout=_history_layout(height, uirevision="loss"))
@@ -114,7 +116,7 @@ def loss_figure(steps: list[int], d_loss: list[float], g_loss: list[float],
 def coverage_figure(steps: list[int], coverage: list[float], quality: list[float],
                     coverage_label: str, quality_label: str, height: int = 260) -> go.Figure:
     s, c, q = _downsample(steps, coverage, quality)
-    return go.Figure(
+    return figure(
         data=[go.Scatter(x=s, y=c, name=coverage_label, line=dict(color=REAL, width=2)),
               go.Scatter(x=s, y=q, name=quality_label, line=dict(color="#868E96", width=1.5,
                                                                  dash="dot"))],
@@ -157,7 +159,7 @@ def digits_figure(images: np.ndarray, row_labels: list[str] | None = None,
                   height=round(r * cell_px * row / side) + (50 if col_labels else 20),
                   width=c * cell_px + (70 if row_labels else 20),
                   margin=dict(l=10, r=10, t=40 if col_labels else 10, b=10))
-    fig = go.Figure(data=[go.Heatmap(z=mosaic, colorscale="Greys", zmin=0, zmax=1, showscale=False,
+    fig = figure(data=[go.Heatmap(z=mosaic, colorscale="Greys", zmin=0, zmax=1, showscale=False,
                                      hovertemplate="ink %{z:.2f}<extra></extra>")],
                     layout=layout)
     return fig

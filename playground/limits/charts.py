@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from playground.charts import figure
 from playground.limits.context import MiddleCurve, NeedleCell, SweepConfig
 from playground.limits.probes import Summary
 from playground.limits.uncertainty import TokenInfo
@@ -62,7 +63,7 @@ def window_figure(total: int, cut_start: int, cut_end: int, fact_span: tuple[int
         notes.append({"x": (start + end) / 2, "y": 1.0, "yref": "paper", "text": label, "showarrow": False,
                       "yanchor": "bottom", "font": {"color": colour, "size": 12}})
     top = max(total, window) * 1.02
-    return go.Figure({
+    return figure({
         "data": data,
         "layout": {
             "height": 150, "margin": {"l": 10, "r": 10, "t": 24, "b": 36}, "barmode": "overlay",
@@ -126,7 +127,7 @@ def needle_heatmap(cells: Sequence[NeedleCell], config: SweepConfig, colour_by: 
         i, j = config.lengths.index(selected[0]), config.depths.index(selected[1])
         shapes.append({"type": "rect", "x0": j - 0.5, "x1": j + 0.5, "y0": i - 0.5, "y1": i + 0.5,
                        "line": {"color": "#222", "width": 3}})
-    return go.Figure({
+    return figure({
         "data": [heat, points],
         "layout": {
             "height": 90 + 58 * len(ys), "margin": {"l": 10, "r": 10, "t": 10, "b": 50},
@@ -157,7 +158,7 @@ def middle_figure(curve: MiddleCurve, documents: int) -> go.Figure:
          "name": "mean log p(right answer)", "line": {"color": BLUE, "dash": "dot", "width": 1.5},
          "marker": {"size": 6}},
     ]
-    return go.Figure({
+    return figure({
         "data": data,
         "layout": {
             "height": 380, "margin": {"l": 10, "r": 10, "t": 30, "b": 40}, "plot_bgcolor": "white",
@@ -199,7 +200,7 @@ def token_strip(tokens: Sequence[TokenInfo], colour_by: str = "prob", chars_per_
     height = max(70, 24 + 28 * n_rows)
     scale = HEAT_SCALE if colour_by == "prob" else ENTROPY_SCALE
     top = 1.0 if colour_by == "prob" else ENTROPY_TOP
-    return go.Figure({
+    return figure({
         "data": [{
             "type": "bar", "orientation": "h", "base": starts, "x": widths, "y": rows, "width": 0.86,
             "text": texts, "textposition": "inside", "insidetextanchor": "middle", "textangle": 0,
@@ -239,7 +240,7 @@ def wrong_rate_figure(summary: Summary) -> go.Figure:
                                    f"{summary.dont_know[c].get(condition, float('nan')):.0%}"
                                    if y is not None else "not measured" for c, y in zip(categories, ys)],
                      "hoverinfo": "text"})
-    return go.Figure({
+    return figure({
         "data": data,
         "layout": {
             "height": 380, "barmode": "group", "margin": {"l": 10, "r": 10, "t": 30, "b": 40},
@@ -267,7 +268,7 @@ def arithmetic_figure(summary: Summary, gpt3: dict[int, float], temperature: flo
          "marker": {"size": 9, "symbol": "diamond"}, "text": [f"{v:.0%}" for v in gpt3.values()],
          "textposition": "top right", "cliponaxis": False},
     ]
-    return go.Figure({
+    return figure({
         "data": data,
         "layout": {
             "height": 360, "margin": {"l": 10, "r": 10, "t": 30, "b": 40}, "plot_bgcolor": "white",
@@ -285,7 +286,7 @@ def separation_figure(summary: Summary) -> go.Figure:
     names = list(summary.separation)
     values = [summary.separation[n][0] for n in names]
     shown = [0.5 if math.isnan(v) else v for v in values]
-    return go.Figure({
+    return figure({
         "data": [{"type": "bar", "orientation": "h", "y": names, "x": shown, "marker": {"color": PRIMARY},
                   "text": ["n/a" if math.isnan(v) else f"{v:.2f}" for v in values], "textposition": "outside",
                   "cliponaxis": False, "hoverinfo": "text",

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
+from playground.charts import figure
 from playground.rl.algorithms import Rollout, moving_average
 from playground.rl.bandits import ALGORITHMS, BanditRun, Shop
 from playground.rl.envs import (
@@ -92,7 +93,7 @@ def value_figure(env: TabularEnv, V: np.ndarray, policy: np.ndarray | None = Non
         else:
             arrow = ARROWS[env.actions[int(policy[s])]] if policy is not None and policy[s] >= 0 else ""
             text[r, c] = f"{arrow}<br>{V[s]:.2f}" if arrow else f"{V[s]:.2f}"
-    fig = go.Figure(go.Heatmap(
+    fig = figure(go.Heatmap(
         z=z, text=text, texttemplate="%{text}", colorscale=VALUE_SCALE,
         textfont=dict(size=13 if w <= 8 else 11), xgap=1, ygap=1,
         hovertemplate="row %{y}, col %{x}<br>V = %{z:.3f}<extra></extra>",
@@ -138,7 +139,7 @@ def q_figure(env: TabularEnv, Q: np.ndarray, title: str = "Q(s, a): one triangle
             hovers.append(f"row {r}, col {c}: the episode ends here")
             colours.append(None)
     show_text = w <= 5 and h <= 5  # numbers only where they fit; hover shows them everywhere
-    fig = go.Figure(go.Scatter(
+    fig = figure(go.Scatter(
         x=xs, y=ys, mode="markers+text" if show_text else "markers",
         text=texts, textfont=dict(size=9), hovertext=hovers, hoverinfo="text",
         marker=dict(size=8, opacity=0, color=[q if q is not None else lo for q in colours],
@@ -153,7 +154,7 @@ def convergence_figure(deltas: np.ndarray, current: int) -> go.Figure:
     """Largest change of V per sweep (log scale), with the sweep shown now marked."""
     k = np.arange(1, len(deltas) + 1)
     d = np.maximum(deltas, 1e-12)
-    fig = go.Figure(go.Scatter(x=k, y=d, mode="lines+markers", name="max |V_k − V_{k−1}|",
+    fig = figure(go.Scatter(x=k, y=d, mode="lines+markers", name="max |V_k − V_{k−1}|",
                                marker=dict(size=4)))
     if 1 <= current <= len(deltas):
         fig.add_trace(go.Scatter(x=[current], y=[d[current - 1]], mode="markers",
@@ -170,7 +171,7 @@ def returns_figure(returns: np.ndarray, window: int = 20, title: str = "Return p
                    reference: float | None = None, reference_label: str = "") -> go.Figure:
     """Return of each episode (faint) and its moving average (bold)."""
     ep = np.arange(1, len(returns) + 1)
-    fig = go.Figure()
+    fig = figure()
     fig.add_trace(go.Scatter(x=ep, y=returns, mode="lines", name="return",
                              line=dict(color="rgba(31,119,180,0.3)", width=1)))
     fig.add_trace(go.Scatter(x=ep, y=moving_average(returns, window), mode="lines",
@@ -188,7 +189,7 @@ def compare_figure(curves: dict[str, np.ndarray], window: int = 10,
                    y_range: tuple[float, float] | None = (-100, 0),
                    title: str = "Return per episode while learning") -> go.Figure:
     """Moving-average return of several methods on one chart."""
-    fig = go.Figure()
+    fig = figure()
     for name, r in curves.items():
         fig.add_trace(go.Scatter(x=np.arange(1, len(r) + 1), y=moving_average(r, window),
                                  mode="lines", name=name,
@@ -205,7 +206,7 @@ def paths_figure(env: TabularEnv, paths: dict[str, Rollout],
                  title: str = "Greedy path after training") -> go.Figure:
     """Each method's greedy path drawn over the map (slightly offset so they do not hide)."""
     h, w = env.shape
-    fig = go.Figure()
+    fig = figure()
     offsets = np.linspace(-0.12, 0.12, max(len(paths), 1))
     for (name, ro), off in zip(paths.items(), offsets):
         rc = [divmod(s, w) for s in ro.states]
@@ -253,7 +254,7 @@ def rollout_figure(env: TabularEnv, ro: Rollout,
                                    line=dict(color="white", width=2)), hoverinfo="skip"),
         ]
 
-    fig = go.Figure(data=traces(0), frames=[
+    fig = figure(data=traces(0), frames=[
         go.Frame(data=traces(t), name=str(t), layout=dict(title_text=caption(t)))
         for t in range(len(rc))])
     _add_cell_labels(fig, env)
@@ -281,7 +282,7 @@ def rollout_figure(env: TabularEnv, ro: Rollout,
 # --- bandits -------------------------------------------------------------------------
 def bandit_figure(runs: dict[str, BanditRun], kind: str = "regret") -> go.Figure:
     """Cumulative regret (or cumulative sales) per round, mean over runs."""
-    fig = go.Figure()
+    fig = figure()
     for algo, run in runs.items():
         name = ALGORITHMS[algo]
         y = run.cumulative_regret if kind == "regret" else run.cumulative_reward
@@ -297,7 +298,7 @@ def bandit_figure(runs: dict[str, BanditRun], kind: str = "regret") -> go.Figure
 
 def pulls_figure(shop: Shop, runs: dict[str, BanditRun], reveal: bool) -> go.Figure:
     """How often each algorithm recommended each product (share of rounds)."""
-    fig = go.Figure()
+    fig = figure()
     labels = list(shop.products)
     if reveal:
         labels = [f"{p} (p={q:.2f})" for p, q in zip(shop.products, shop.probs)]

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from playground.charts import figure
 from playground.supervised.data import Dataset, Split
 from playground.supervised.learn import ClassifyResult, Curve, Plane
 from playground.supervised.regression import RegressionData, RegressionFit
@@ -82,7 +83,7 @@ def boundary_figure(result: ClassifyResult, dataset: Dataset, split: Split,
     a black ring = a point the drawn model gets wrong. ``compact``: a short
     title and the legend under the plot, for a narrow column."""
     plane = result.plane
-    fig = go.Figure(_boundary_traces(plane, dataset, split, legend=True))
+    fig = figure(_boundary_traces(plane, dataset, split, legend=True))
     if plane.projected:
         ev = plane.explained
         title = (f"{result.model_name} refit on the 2-D PCA projection: train "
@@ -109,7 +110,7 @@ def boundary_figure(result: ClassifyResult, dataset: Dataset, split: Split,
 def confusion_figure(confusion: np.ndarray, class_names: tuple[str, ...]) -> go.Figure:
     """Rows: the true class; columns: the predicted class; the diagonal is right."""
     names = [str(c) for c in class_names]
-    fig = go.Figure(go.Heatmap(
+    fig = figure(go.Heatmap(
         z=confusion, x=names, y=names, colorscale="Purples", showscale=False,
         texttemplate="%{z}", hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
     fig.update_layout(title="Confusion matrix (test rows)", height=360,
@@ -121,7 +122,7 @@ def confusion_figure(confusion: np.ndarray, class_names: tuple[str, ...]) -> go.
 
 def roc_figure(fpr: np.ndarray, tpr: np.ndarray, auc: float) -> go.Figure:
     """True-positive rate against false-positive rate as the threshold moves."""
-    fig = go.Figure([
+    fig = figure([
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
                    line=dict(dash="dash", color="grey")),
         go.Scatter(x=fpr, y=tpr, mode="lines", name=f"model (AUC {auc:.3f})",
@@ -164,7 +165,7 @@ def curve_figure(curve: Curve, title: str, current: float | None = None,
     were averaged, and a dotted line at the current setting. ``flexible_right``:
     True/False for a complexity axis (False reverses it, so that more flexible
     is always to the right), None for any other axis."""
-    fig = go.Figure()
+    fig = figure()
     for name, mean, std, colour in (("train", curve.train_mean, curve.train_std, TRAIN),
                                     ("test", curve.test_mean, curve.test_std, TEST)):
         if np.any(std > 0):
@@ -203,7 +204,7 @@ def regression_figure(data: RegressionData, fit: RegressionFit, title: str) -> g
     """The noisy points, the true function and the model's prediction."""
     y_lo, y_hi = float(data.y.min()), float(data.y.max())
     pad = 0.3 * (y_hi - y_lo)
-    fig = go.Figure([
+    fig = figure([
         go.Scatter(x=fit.x_line, y=fit.y_true, mode="lines", name="true function",
                    line=dict(color="grey", dash="dash")),
         go.Scatter(x=fit.x_line, y=fit.y_line, mode="lines", name="model",

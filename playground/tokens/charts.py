@@ -1,7 +1,7 @@
 """Figures for the tokens, embeddings and attention page: data in, plotly Figure out.
 
 Each builder writes the figure as one plain dict and validates it once with
-``go.Figure(dict)`` (far faster than adding traces one by one). Every string that comes
+``figure(dict)`` (far faster than adding traces one by one). Every string that comes
 from the user or the model goes through :func:`label` or :func:`esc` first: plotly reads
 a few HTML-like tags in text, so '<', '>' and '&' become entities and model text is
 always shown as text.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.charts import figure
 from playground.sampling.charts import esc
 from playground.sampling.lab import display_width, visible
 from playground.tokens.pieces import Piece
@@ -92,7 +93,7 @@ def chips_figure(pieces: Sequence[Piece], chars_per_line: int = 56, height_per_l
         x += width
     n_rows = row + 1
     height = max(60, 12 + height_per_line * n_rows)
-    return go.Figure({
+    return figure({
         "data": [{
             "type": "bar", "orientation": "h", "base": starts, "x": widths, "y": rows, "width": 0.88,
             "text": texts, "textposition": "inside", "insidetextanchor": "middle", "textangle": 0,
@@ -114,7 +115,7 @@ def chips_figure(pieces: Sequence[Piece], chars_per_line: int = 56, height_per_l
 def languages_figure(rows: Sequence[tuple[str, int, int, int]]) -> go.Figure:
     """Tokens the same sentence takes in each language, for both tokenizers."""
     names = [r[0] for r in rows]
-    return go.Figure({
+    return figure({
         "data": [
             {"type": "bar", "x": names, "y": [r[2] for r in rows], "name": "SmolLM2 (byte-level BPE)",
              "marker": {"color": PRIMARY}, "text": [str(r[2]) for r in rows], "textposition": "outside",
@@ -134,7 +135,7 @@ def languages_figure(rows: Sequence[tuple[str, int, int, int]]) -> go.Figure:
 def vector_figure(vector: np.ndarray, dims: int = 32, title: str = "") -> go.Figure:
     """The first ``dims`` numbers of a vector as bars (positive red, negative blue)."""
     values = np.asarray(vector, dtype=np.float64)[:dims]
-    return go.Figure({
+    return figure({
         "data": [{"type": "bar", "x": list(range(len(values))), "y": values.tolist(),
                   "marker": {"color": [ORANGE if v >= 0 else BLUE for v in values]},
                   "hovertemplate": "dimension %{x}: %{y:.4f}<extra></extra>"}],
@@ -149,7 +150,7 @@ def neighbours_figure(neighbours: Sequence[tuple[int, float]], strings: Sequence
     """The nearest tokens by cosine, most similar on top."""
     ys = [f"{label(strings[i])} <sub>{i}</sub>" for i, _ in neighbours]
     values = [c for _, c in neighbours]
-    return go.Figure({
+    return figure({
         "data": [{"type": "bar", "orientation": "h", "x": values, "y": ys, "marker": {"color": PRIMARY},
                   "text": [f"{c:.3f}" for c in values], "textposition": "outside", "cliponaxis": False,
                   "hovertemplate": "%{y}: cosine %{x:.4f}<extra></extra>"}],
@@ -165,7 +166,7 @@ def similarity_figure(matrix: np.ndarray, names: Sequence[str]) -> go.Figure:
     short = [f"{i + 1}. {text_label(t, 34)}" for i, t in enumerate(names)]
     z = np.round(np.asarray(matrix, dtype=np.float64), 3)
     show_text = n <= 16
-    return go.Figure({
+    return figure({
         "data": [{"type": "heatmap", "z": z.tolist(), "x": short, "y": short, "zmin": -0.2, "zmax": 1.0,
                   "colorscale": ATTENTION_SCALE, "colorbar": {"title": {"text": "cosine"}},
                   "text": [[f"{v:.2f}" for v in row] for row in z] if show_text else None,
@@ -239,14 +240,14 @@ def map_figure(coords: np.ndarray, texts: Sequence[str], groups: Sequence[str], 
     else:
         layout.update({"xaxis": {"title": {"text": "map axis 1"}, "zeroline": False},
                        "yaxis": {"title": {"text": "map axis 2"}, "zeroline": False}})
-    return go.Figure({"data": data, "layout": layout})
+    return figure({"data": data, "layout": layout})
 
 
 def search_figure(hits: Sequence[Hit]) -> go.Figure:
     """Documents ranked by cosine similarity to the question."""
     ys = [f"{h.rank}. {text_label(h.text, 60)}" for h in hits]
     values = [h.score for h in hits]
-    return go.Figure({
+    return figure({
         "data": [{"type": "bar", "orientation": "h", "x": values, "y": ys,
                   "marker": {"color": [PRIMARY if i == 0 else "#B9A8E0" for i in range(len(hits))]},
                   "text": [f"{v:.3f}" for v in values], "textposition": "outside", "cliponaxis": False,
@@ -275,7 +276,7 @@ def context_figure(other: np.ndarray, same: np.ndarray, word: str) -> go.Figure:
          "hovertemplate": "%{customdata}: cosine %{y:.3f}<extra>A · B</extra>"},
     ]
     low = float(min(np.min(other), np.min(same)))
-    return go.Figure({"data": data, "layout": {
+    return figure({"data": data, "layout": {
         "height": 340, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}, **PLOT,
         "title": {"text": f"cosine of {label(word, 24)}'s vectors", "font": {"size": 13}},
         "xaxis": {"title": {"text": "layer (0 = the embedding row, before any layer)"}, "dtick": 2},
@@ -298,7 +299,7 @@ def attention_figure(weights: np.ndarray, tokens: Sequence[str], query: int | No
         shapes.append({"type": "rect", "x0": -0.5, "x1": query + 0.5, "y0": query - 0.5, "y1": query + 0.5,
                        "line": {"color": ORANGE, "width": 2}})
     size = height or int(min(760, max(400, 160 + 24 * T)))
-    return go.Figure({
+    return figure({
         "data": [{"type": "heatmap", "z": z, "x": list(range(T)), "y": list(range(T)), "zmin": 0, "zmax": 1,
                   "colorscale": ATTENTION_SCALE, "colorbar": {"title": {"text": "weight"}, "len": 0.8},
                   "customdata": [[f"{names[r]} → {names[c]}" for c in range(T)] for r in range(T)]
@@ -329,7 +330,7 @@ def overview_figure(scores: np.ndarray, measure_name: str, selected: tuple[int, 
         shapes.append({"type": "line", "x0": group[0] - 0.5, "x1": group[0] - 0.5, "y0": -0.5, "y1": L - 0.5,
                        "line": {"color": "#333", "width": 2}})
     top = float(zmax if zmax is not None else max(1e-9, np.nanmax(scores)))
-    return go.Figure({
+    return figure({
         "data": [{"type": "heatmap", "z": np.round(scores, 4).tolist(), "x": list(range(H)), "y": list(range(L)),
                   "zmin": 0, "zmax": top, "colorscale": ATTENTION_SCALE, "xgap": 1, "ygap": 1,
                   "colorbar": {"title": {"text": esc(measure_name)}, "len": 0.8},
@@ -375,7 +376,7 @@ def heads_grid_figure(maps: Sequence[np.ndarray], tokens: Sequence[str], groups:
                       "font": {"size": 12}})
     layout.update({"height": 170 * rows + 60, "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
                    "plot_bgcolor": "#F3F3F6", "annotations": notes})
-    return go.Figure({"data": data, "layout": layout})
+    return figure({"data": data, "layout": layout})
 
 
 def where_figure(ranked: Sequence[tuple[int, float]], layer_mean: np.ndarray, tokens: Sequence[str],
@@ -384,7 +385,7 @@ def where_figure(ranked: Sequence[tuple[int, float]], layer_mean: np.ndarray, to
     positions = list(range(query + 1))
     head_row = {p: w for p, w in ranked}
     names = token_axis(tokens[: query + 1], 14)
-    return go.Figure({
+    return figure({
         "data": [
             {"type": "bar", "x": names, "y": [head_row.get(p, None) for p in positions], "name": "this head",
              "marker": {"color": PRIMARY}, "hovertemplate": "%{x}: %{y:.3f}<extra>this head</extra>"},
@@ -431,7 +432,7 @@ def mask_steps_figure(scores: np.ndarray, weights: np.ndarray, tokens: Sequence[
                       "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 12}})
     layout.update({"height": 330, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "plot_bgcolor": "#F3F3F6",
                    "annotations": notes})
-    return go.Figure({"data": data, "layout": layout})
+    return figure({"data": data, "layout": layout})
 
 
 # ---- position ------------------------------------------------------------------------------
@@ -441,7 +442,7 @@ def rotary_angles_figure(angles: np.ndarray, positions: np.ndarray) -> go.Figure
     """cos(angle) of every dimension pair at every position: fast pairs stripe, slow pairs
     barely change."""
     pairs = angles.shape[0]
-    return go.Figure({
+    return figure({
         "data": [{"type": "heatmap", "z": np.round(np.cos(angles), 3).tolist(), "x": np.asarray(positions).tolist(),
                   "y": list(range(pairs)), "zmin": -1, "zmax": 1, "colorscale": DIVERGING,
                   "colorbar": {"title": {"text": "cos(angle)"}},
@@ -457,7 +458,7 @@ def rotary_angles_figure(angles: np.ndarray, positions: np.ndarray) -> go.Figure
 def wavelength_figure(wavelengths: np.ndarray, max_positions: int) -> go.Figure:
     """Positions per full turn of each pair (log scale), and the model's context length."""
     pairs = list(range(len(wavelengths)))
-    return go.Figure({
+    return figure({
         "data": [{"type": "scatter", "x": pairs, "y": np.asarray(wavelengths).tolist(), "mode": "lines+markers",
                   "line": {"color": PRIMARY}, "name": "positions per full turn",
                   "hovertemplate": "pair %{x}: one turn every %{y:,.1f} positions<extra></extra>"}],
@@ -486,7 +487,7 @@ def distance_figure(distances: np.ndarray, scores: np.ndarray, actual: int | Non
         data.append({"type": "scatter", "x": [actual], "y": [float(scores[int(actual - d[0])])], "mode": "markers",
                      "marker": {"color": ORANGE, "size": 12}, "name": "their real distance in the text",
                      "hovertemplate": "real distance %{x}: score %{y:.3f}<extra></extra>"})
-    return go.Figure({"data": data, "layout": {
+    return figure({"data": data, "layout": {
         "height": 340, "margin": {"l": 10, "r": 10, "t": 40 if title else 10, "b": 10}, **PLOT,
         "title": {"text": title, "font": {"size": 13}},
         "xaxis": {"title": {"text": "distance: how many positions the query comes after the key"}},
@@ -500,7 +501,7 @@ def embedding_rows_figure(rows: np.ndarray, tokens: Sequence[str]) -> go.Figure:
     """The first numbers of each token's embedding row."""
     z = np.asarray(rows, dtype=np.float64)
     span = float(np.max(np.abs(z))) if z.size else 1.0
-    return go.Figure({
+    return figure({
         "data": [{"type": "heatmap", "z": np.round(z, 4).tolist(), "colorscale": DIVERGING, "zmin": -span,
                   "zmax": span, "x": list(range(z.shape[1])), "y": list(range(z.shape[0])),
                   "colorbar": {"title": {"text": "value"}},
@@ -524,7 +525,7 @@ def stream_norms_figure(norms: np.ndarray, tokens: Sequence[str], position: int)
                      "line": {"width": 4 if chosen else 1.2, "color": ORANGE if chosen else (
                          BLUE if t == 0 else "#C8C8D4")},
                      "hovertemplate": f"{t} {label(tokens[t], 14)} · %{{x}}: norm %{{y:.1f}}<extra></extra>"})
-    return go.Figure({"data": data, "layout": {
+    return figure({"data": data, "layout": {
         "height": 340, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, **PLOT,
         "xaxis": {"title": {"text": "0 = embedding row, l = after layer l − 1 (the last: before the final norm)"},
                   "dtick": 2},
@@ -535,7 +536,7 @@ def stream_norms_figure(norms: np.ndarray, tokens: Sequence[str], position: int)
 def top_tokens_figure(top: Sequence[tuple[int, float]], strings: Sequence[str]) -> go.Figure:
     ys = [f"{label(strings[i])} <sub>{i}</sub>" for i, _ in top]
     values = [p for _, p in top]
-    return go.Figure({
+    return figure({
         "data": [{"type": "bar", "orientation": "h", "x": values, "y": ys, "marker": {"color": PRIMARY},
                   "text": [f"{p:.1%}" for p in values], "textposition": "outside", "cliponaxis": False,
                   "hovertemplate": "%{y}: p = %{x:.4f}<extra></extra>"}],
@@ -554,7 +555,7 @@ def lens_figure(ids: np.ndarray, probs: np.ndarray, strings: Sequence[str], toke
     text = [[label(strings[int(i)], 9) for i in row] for row in ids]
     rows = ["embeddings"] + [f"after layer {i}" for i in range(L1 - 1)]
     cols = [f"{p} {label(tokens[p], 10)}" for p in positions]
-    return go.Figure({
+    return figure({
         "data": [{"type": "heatmap", "z": np.round(probs, 3).tolist(), "x": cols, "y": rows, "zmin": 0, "zmax": 1,
                   "colorscale": ATTENTION_SCALE, "text": text, "texttemplate": "%{text}",
                   "textfont": {"family": "monospace", "size": 10}, "xgap": 1, "ygap": 1,
@@ -569,7 +570,7 @@ def lens_figure(ids: np.ndarray, probs: np.ndarray, strings: Sequence[str], toke
 def lens_rank_figure(ranks: Sequence[int], probs: Sequence[float], name: str) -> go.Figure:
     """Rank (log scale) and probability of the model's final answer, layer by layer."""
     layers = list(range(len(ranks)))
-    return go.Figure({"data": [
+    return figure({"data": [
         {"type": "scatter", "x": layers, "y": list(ranks), "name": "rank (1 = top)", "mode": "lines+markers",
          "line": {"color": PRIMARY}, "hovertemplate": "%{x}: rank %{y:,}<extra></extra>"},
         {"type": "scatter", "x": layers, "y": [round(p, 4) for p in probs], "name": "probability", "yaxis": "y2",

@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from playground.charts import figure
 from playground.unsupervised.anomaly import Detection
 from playground.unsupervised.clustering import Dendrogram, KCurve
 from playground.unsupervised.kmeans import KMeansRun, KMeansStep
@@ -48,7 +49,7 @@ def cluster_figure(X2: np.ndarray, labels: np.ndarray, title: str, *,
                    centres2: np.ndarray | None = None, covariances2: np.ndarray | None = None,
                    hover: Sequence[str] | None = None) -> go.Figure:
     """Points coloured by cluster (grey = noise), optional centres (x) and 2-sigma ellipses."""
-    fig = go.Figure()
+    fig = figure()
     for lab in sorted(set(labels.tolist())):
         m = labels == lab
         name = "noise" if lab < 0 else f"cluster {lab + 1}"
@@ -76,7 +77,7 @@ def kmeans_step_figure(X2: np.ndarray, step: KMeansStep, centres2: np.ndarray,
     """One k-means step: points in their current cluster colour (grey before the first
     assign), centres as crosses, and at an update step an arrow from each old centre to
     its new place. X2 (n, 2), centres2 / previous2 (k, 2) already in plot coordinates."""
-    fig = go.Figure()
+    fig = figure()
     if step.labels is None:
         fig.add_trace(go.Scattergl(x=X2[:, 0], y=X2[:, 1], mode="markers", name="not assigned",
                                    marker=dict(size=6, color=NOISE)))
@@ -104,7 +105,7 @@ def inertia_figure(run: KMeansRun, current: int) -> go.Figure:
     xs = [i for i, s in enumerate(run.steps) if s.inertia is not None]
     ys = [run.steps[i].inertia for i in xs]
     symbols = ["circle" if run.steps[i].phase == "assign" else "square" for i in xs]
-    fig = go.Figure(go.Scatter(x=xs, y=ys, mode="lines+markers", marker=dict(symbol=symbols),
+    fig = figure(go.Scatter(x=xs, y=ys, mode="lines+markers", marker=dict(symbol=symbols),
                                name="inertia", hovertemplate="step %{x}: %{y:.2f}<extra></extra>"))
     if run.steps[current].inertia is not None:
         fig.add_trace(go.Scatter(x=[current], y=[run.steps[current].inertia], mode="markers",
@@ -123,7 +124,7 @@ def dendrogram_figure(d: Dendrogram, k: int) -> go.Figure:
                    key=lambda c: int(c[1:]) if c[1:].isdigit() else 0)
     mapping = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(names)}
     mapping["grey"] = "#888888"
-    fig = go.Figure()
+    fig = figure()
     for xs, ys, c in zip(d.icoord, d.dcoord, d.colours):
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines",
                                  line=dict(color=mapping.get(c, "#888888"), width=1.5),
@@ -167,7 +168,7 @@ def k_curve_figure(curve: KCurve, true_k: int | None = None) -> go.Figure:
                      dict(title, x=0.775,
                           text=f"Silhouette vs k (highest at k = {curve.best_silhouette_k})")],
         shapes=shapes, height=320, margin=dict(l=10, r=10, t=40, b=10), showlegend=False)
-    return go.Figure(data=data, layout=layout)
+    return figure(data=data, layout=layout)
 
 
 def digit_grid_figure(images: np.ndarray, titles: Sequence[str], cols: int = 10,
@@ -193,7 +194,7 @@ def digit_grid_figure(images: np.ndarray, titles: Sequence[str], cols: int = 10,
         notes.append(dict(text=titles[i], x=x0 + w / 2, y=y1, xref="paper", yref="paper",
                           xanchor="center", yanchor="bottom", showarrow=False,
                           font=dict(size=11)))
-    return go.Figure(data=data, layout=go.Layout(
+    return figure(data=data, layout=go.Layout(
         **layout, annotations=notes, height=height_per_row * rows + 30,
         margin=dict(l=0, r=0, t=30, b=0)))
 
@@ -201,7 +202,7 @@ def digit_grid_figure(images: np.ndarray, titles: Sequence[str], cols: int = 10,
 def contingency_figure(counts: np.ndarray, row_names: Sequence[str],
                        col_names: Sequence[str], title: str) -> go.Figure:
     """How many points of each true group (rows) landed in each cluster (columns)."""
-    fig = go.Figure(go.Heatmap(z=counts, x=list(col_names), y=list(row_names), colorscale="Blues",
+    fig = figure(go.Heatmap(z=counts, x=list(col_names), y=list(row_names), colorscale="Blues",
                                text=counts, texttemplate="%{text}", showscale=False,
                                hovertemplate="%{y} -> %{x}: %{z}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category")
@@ -214,7 +215,7 @@ def embedding_figure(E: np.ndarray, digits: np.ndarray, index: np.ndarray, title
                      selected: int | None = None) -> go.Figure:
     """A 2-D map of the digits, one colour per true digit (the method never saw them).
     customdata = [image index, digit] so a selected point names its image."""
-    fig = go.Figure()
+    fig = figure()
     for dgt in range(10):
         m = digits == dgt
         fig.add_trace(go.Scatter(
@@ -243,7 +244,7 @@ def explained_variance_figure(ratio: np.ndarray, n_show: int = 30) -> go.Figure:
     n = min(n_show, len(ratio))
     ks = np.arange(1, n + 1)
     cum = np.cumsum(ratio)[:n]
-    return go.Figure(
+    return figure(
         data=[go.Bar(x=ks, y=ratio[:n], name="per component",
                      hovertemplate="component %{x}: %{y:.1%}<extra></extra>"),
               go.Scatter(x=ks, y=cum, mode="lines+markers", name="cumulative", yaxis="y2",
@@ -262,7 +263,7 @@ def anomaly_figure(X: np.ndarray, flags: np.ndarray, truth: np.ndarray,
                    threshold: float | None, title: str) -> go.Figure:
     """Background: the detector's normality score (darker = more anomalous), the line
     where the flag threshold lies; points by outcome against the injected outliers."""
-    fig = go.Figure()
+    fig = figure()
     if grid is not None:
         xs, ys, Z = grid
         fig.add_trace(go.Contour(x=xs, y=ys, z=Z, colorscale="Purples", reversescale=True,
@@ -294,7 +295,7 @@ def anomaly_figure(X: np.ndarray, flags: np.ndarray, truth: np.ndarray,
 def sweep_figure(contaminations: np.ndarray, detections: list[Detection],
                  current: float) -> go.Figure:
     """Precision and recall against the contamination setting."""
-    fig = go.Figure()
+    fig = figure()
     fig.add_trace(go.Scatter(x=contaminations, y=[d.precision for d in detections],
                              mode="lines", name="precision", line=dict(color="#1F77B4")))
     fig.add_trace(go.Scatter(x=contaminations, y=[d.recall for d in detections],
@@ -310,7 +311,7 @@ def sweep_figure(contaminations: np.ndarray, detections: list[Detection],
 def profile_figure(P: np.ndarray, products: Sequence[str], group_names: Sequence[str],
                    title: str) -> go.Figure:
     """Heatmap: share of each group's customers (rows) that bought each product (columns)."""
-    fig = go.Figure(go.Heatmap(z=P, x=list(products), y=list(group_names), colorscale="Greens",
+    fig = figure(go.Heatmap(z=P, x=list(products), y=list(group_names), colorscale="Greens",
                                zmin=0, zmax=1, texttemplate="%{z:.0%}", textfont=dict(size=9),
                                hovertemplate="%{y}: %{z:.0%} bought %{x}<extra></extra>",
                                colorbar=dict(tickformat=".0%")))
