@@ -21,6 +21,9 @@ What a student does
   ("Student 7 asks (1): what is a dog?") or move one of the page's sliders
   (e.g. the "Temperature" select_slider). ``--generate P``: with probability P a
   lab visit also presses "Generate" (streams a completion: heavy);
+* ``--press PAGE:LABEL:P`` (repeatable): with probability P a visit to PAGE presses the
+  button LABEL, e.g. ``--press "hallucinations:Run the sweep:0.3"`` (a needle sweep:
+  the heaviest LLM work of the app; give a ``--timeout`` that fits it);
 * stops at ``--duration`` seconds (an action under way is finished, bounded by the
   per-action ``--timeout``), or after ``--actions N`` actions if that comes first.
 
@@ -138,7 +141,7 @@ from loadclient import (  # noqa: E402  (benchmarks/ is not a package)
 TOPICS = ("a dog", "the moon", "a neural network", "photosynthesis", "a black hole", "gravity",
           "a volcano", "an atom", "the internet", "a rainbow", "electricity", "a virus", "a galaxy",
           "democracy", "a glacier", "a prime number", "the ocean", "a robot", "a cloud", "DNA")
-KINDS = ("open", "navigate", "prompt", "slider", "generate", "rerun")
+KINDS = ("open", "navigate", "prompt", "slider", "generate", "press", "rerun")
 MB = 1024 * 1024
 
 
@@ -179,7 +182,7 @@ class Action:
 
     user: int
     page: str  # display name of the page the action ran on ("home" for the default page "")
-    kind: str  # open, navigate, prompt, slider, generate, rerun
+    kind: str  # open, navigate, prompt, slider, generate, press, rerun
     at: float  # seconds since the test started
     seconds: float | None  # send -> final script_finished; the timeout for a timeout; None if it never ran
     status: str  # ok, timeout, disconnected, compile_error, connect_failed
@@ -334,6 +337,7 @@ class Config:
     actions: int = 0  # stop a student after this many actions, the opening included (0: no limit)
     prompt_label: str = "Prompt"
     generate_label: str = "Generate"
+    presses: tuple[tuple[str, str, float], ...] = ()  # (page, button label, probability per visit)
     message_cache: bool = True
 
 
@@ -440,6 +444,9 @@ class Student:
             self.rng.shuffle(self.plan)
             if self.rng.random() < self.cfg.generate:
                 self.plan.insert(self.plan.index("prompt") + 1, "generate")
+        for page, label, probability in self.cfg.presses:
+            if page_label(url_pathname) == page and self.rng.random() < probability:
+                self.plan.append(f"press:{label}")
 
     def _next_page(self) -> str:
         if not self.itinerary:
@@ -533,6 +540,8 @@ class Student:
                 action = await self.move_slider()
             elif what == "generate":
                 action = await self.press(self.cfg.generate_label, "generate")
+            elif what.startswith("press:"):
+                action = await self.press(what.removeprefix("press:"), "press")
         if action is None:
             action = await self.navigate(self._next_page())
         if action.status == "disconnected":
@@ -843,6 +852,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
              "(default 0: only --duration stops them)")
     add("--generate", type=float, default=0.0,
         help="probability that a lab visit also presses Generate: heavy (default 0)")
+    add("--press", action="append", default=[], metavar="PAGE:LABEL:P",
+        help="with probability P a visit to PAGE presses the button LABEL (repeatable)")
     add("--no-message-cache", action="store_true",
         help="send no cached message hashes (the server then resends large elements)")
     add("--server-pid", default="",
@@ -859,9 +870,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--generate is a probability")
     try:
         parse_base_url(args.url)
+        args.presses = tuple(_press(spec) for spec in args.press)
     except ValueError as exc:
         p.error(str(exc))
     return args
+
+
+def _press(spec: str) -> tuple[str, str, float]:
+    page, _, rest = spec.partition(":")
+    label, _, probability = rest.rpartition(":")
+    try:
+        value = float(probability)
+    except ValueError:
+        value = -1.0
+    if not page or not label or not 0 <= value <= 1:
+        raise ValueError(f"--press {spec!r}: write PAGE:LABEL:P, e.g. 'hallucinations:Run the sweep:0.3'")
+    return page, label, value
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -869,7 +893,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
                   ramp=args.ramp, seed=args.seed, timeout=args.timeout, stampede=args.stampede,
                   rounds=args.rounds, stampede_page=args.stampede_page, landing=args.landing, lab=args.lab,
                   pages=[p.strip() for p in args.pages.split(",") if p.strip()] or None,
-                  generate=args.generate, actions=args.actions, message_cache=not args.no_message_cache)
+                  generate=args.generate, actions=args.actions, message_cache=not args.no_message_cache,
+                  presses=args.presses)
 
 
 def resolve_pids(spec: str, url: str) -> list[int]:

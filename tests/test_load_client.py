@@ -139,6 +139,15 @@ def test_command_line_refuses_a_remote_url(capsys):
     assert "loopback" in capsys.readouterr().err
 
 
+def test_press_option_is_parsed_and_checked(capsys):
+    args = load.parse_args(["--press", "hallucinations:Run the sweep:0.3", "--press", "gan:Play:1"])
+    assert load.config_from_args(args).presses == (("hallucinations", "Run the sweep", 0.3), ("gan", "Play", 1.0))
+    for bad in ("hallucinations:Run the sweep", "hallucinations::0.5", "x:Run:2"):
+        with pytest.raises(SystemExit):
+            load.parse_args(["--press", bad])
+    assert "PAGE:LABEL:P" in capsys.readouterr().err
+
+
 def test_base_url_parts():
     base = loadclient.parse_base_url("http://localhost:8650/app/?lang=en")
     assert base.origin == "http://localhost:8650"
