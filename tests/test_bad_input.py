@@ -222,7 +222,7 @@ CONFIGURED: list[Page] = [
     Page("unsupervised", "pages/unsupervised.py",
          small=(("unsup_map_n", 100), ("unsup_customers", 200))),
     Page("reinforcement", "pages/reinforcement.py",
-         buttons=("rl_vi_step", "rl_vi_end", "rl_stop", "rl_restart"),
+         buttons=("rl_vi_end", "rl_restart"), final_buttons=("rl_vi_step", "rl_stop"),
          env=lambda: {"PLAYGROUND_MAX_EPISODES": "100", "PLAYGROUND_MAX_TRAINING_STEPS": "200"},  # the sliders' own maximum, trained in seconds
          small=(("rl_episodes", 10), ("cmp_runs", 1), ("cmp_episodes", 50), ("bd_runs", 1),
                 ("bd_rounds", 100))),

@@ -416,3 +416,24 @@ def test_figures_build():
     runs = bandits.run_all(shop, 50, 2)
     assert len(charts.bandit_figure(runs).data) == 3
     assert len(charts.pulls_figure(shop, runs, reveal=True).data) == 3
+
+
+def test_evaluation_runs_one_episode_where_every_episode_is_the_same():
+    """A deterministic environment gives every episode of a fixed policy the same path, so
+    evaluate() runs one; its figures equal those of many seeded episodes."""
+    cliff, slippery = rl_envs.cliff_walking(max_steps=300), rl_envs.frozen_lake(slippery=True)
+    assert cliff.deterministic and rl_envs.frozen_lake().deterministic and not slippery.deterministic
+    rng = np.random.default_rng(3)
+    for policy in (rng.integers(0, 4, cliff.n_states), np.zeros(cliff.n_states, dtype=int)):
+        many = [alg.rollout(cliff, policy, seed) for seed in range(5)]
+        assert alg.evaluate(cliff, policy, episodes=200) == (
+            float(np.mean([r.reached_goal for r in many])), float(np.mean([r.total for r in many])))
+
+
+def test_a_wandering_rollout_is_animated_for_its_first_steps_only():
+    env = cliff_walking()
+    ro = alg.rollout(env, np.zeros(env.n_states, dtype=int), seed=0)  # "up" at the start: never ends
+    assert len(ro.actions) == env.max_steps
+    fig = charts.rollout_figure(env, ro)
+    assert len(fig.frames) == charts.ROLLOUT_FRAMES + 1
+    assert f"first {charts.ROLLOUT_FRAMES} of {env.max_steps} steps" in fig.layout.title.text

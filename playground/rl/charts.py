@@ -232,16 +232,23 @@ def _add_cell_labels(fig: go.Figure, env: TabularEnv) -> None:
                                font=dict(color="black", size=16))
 
 
+ROLLOUT_FRAMES = 100
+
+
 def rollout_figure(env: TabularEnv, ro: Rollout,
                    title: str = "The learned policy, step by step") -> go.Figure:
-    """An animation of one episode: press play, or drag the step slider."""
+    """An animation of one episode: press play, or drag the step slider. A policy that
+    wanders until the step limit (1,000 steps on CliffWalking) is animated for its first
+    ROLLOUT_FRAMES steps: frame t draws the path so far, so the figure grows with the
+    square of the steps (1,000 steps: half a million points, a minute to build)."""
     h, w = env.shape
-    rc = [divmod(s, w) for s in ro.states]
+    rc = [divmod(s, w) for s in ro.states][:ROLLOUT_FRAMES + 1]
     cum = np.concatenate([[0.0], np.cumsum(ro.rewards)])
+    cut = f" (first {ROLLOUT_FRAMES} of {len(ro.states) - 1} steps)" if len(ro.states) > len(rc) else ""
 
     def caption(t: int) -> str:
         if t == 0:
-            return f"{title} · step 0: start"
+            return f"{title} · step 0: start{cut}"
         return (f"{title} · step {t}: {env.actions[ro.actions[t - 1]]}, reward {ro.rewards[t - 1]:+g}, "
                 f"return {cum[t]:+g}")
 

@@ -159,6 +159,12 @@ class TabularEnv:
         return int(np.argmax(self.initial))
 
     @property
+    def deterministic(self) -> bool:
+        """One start state and one outcome for every action: every episode of a fixed
+        policy is the same (CliffWalking, FrozenLake without slipping, the grid editor)."""
+        return bool((self.initial.max() == 1.0) and (self.prob.max(axis=-1) == 1.0).all())
+
+    @property
     def blocked(self) -> np.ndarray:
         """States the agent can never stand on (walls and cliff cells), shape (S,)."""
         return np.array([self.cell(s) in (WALL, CLIFF) for s in range(self.n_states)])
