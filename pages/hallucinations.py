@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import streamlit as st
@@ -135,6 +136,25 @@ def run_buttons(run_label: str, key: str) -> tuple[bool, bool]:
 
 def partial(name: str) -> dict:
     return st.session_state.setdefault(f"_hal_partial_{name}", {})
+
+
+def run_shared(name: str, key: tuple, results: list, total: int, label: str,
+               work: Callable[[tuple], Iterator]) -> None:
+    """Add the missing results of ``key`` to ``results`` with a progress bar: computed here,
+    or followed from another session that is computing the same key right now (a class
+    pressing Run together runs the work once). Unfinished results stay in this session;
+    finished ones go to the store every session reads."""
+    def following() -> None:
+        st.info("Another session on this server is running exactly this right now: its results "
+                "appear here as they come instead of being computed twice.", icon=":material/group:")
+
+    for item in track(shared_results().run_once(key, tuple(results), work, on_follow=following),
+                      total - len(results), label):
+        results.append(item)
+        partial(name)[key] = tuple(results)
+    if len(results) == total:
+        shared_results().put(key, tuple(results))
+        partial(name).pop(key, None)
 
 
 def highlighted(pieces: list[tuple[str, str]]) -> str:
@@ -325,15 +345,9 @@ if section == "Needle in a haystack":
                        "Finished sweeps are kept for everyone on this server.")
             if run and len(cells) < config.cells and allow_heavy("sweep"):
                 with friendly_errors("the sweep"):
-                    done = {(cell.length, cell.depth) for cell in cells}
-                    todo = config.cells - len(done)
-                    for cell in track(cx.needle_sweep(lm, hay, needle, config, skip=done), todo,
-                                      "Sweeping lengths × depths"):
-                        cells.append(cell)
-                        partial("needle")[key] = tuple(cells)
-                    if len(cells) == config.cells:
-                        store.put(key, tuple(cells))
-                        partial("needle").pop(key, None)
+                    run_shared("needle", key, cells, config.cells, "Sweeping lengths × depths",
+                               lambda have: cx.needle_sweep(lm, hay, needle, config,
+                                                            skip={(c.length, c.depth) for c in have}))
             if cells:
                 if len(cells) < config.cells:
                     st.info(f"Stopped after {len(cells)} of {config.cells} cells; *Run the sweep* continues.",
@@ -427,13 +441,8 @@ if section == "Lost in the middle":
         run, _ = run_buttons("Run", "hal_lim")
         if run and len(results) < total and allow_heavy("sweep"):
             with friendly_errors("lost in the middle"):
-                done = {(r.question, r.position) for r in results}
-                for r in track(cx.middle_run(lm, config, skip=done), total - len(done), "Asking"):
-                    results.append(r)
-                    partial("middle")[key] = tuple(results)
-                if len(results) == total:
-                    store.put(key, tuple(results))
-                    partial("middle").pop(key, None)
+                run_shared("middle", key, results, total, "Asking",
+                           lambda have: cx.middle_run(lm, config, skip={(r.question, r.position) for r in have}))
         questions = cx.middle_questions(config)
         if results:
             if len(results) < total:
@@ -638,14 +647,9 @@ if section == "Probe-set summary":
             with friendly_errors("the probe set"):
                 embedder = get_embedder()
                 kb = knowledge_base()
-                done = {(r.probe.question, r.retrieval) for r in runs}
-                for r in track(pr.run_probe_set(lm, embedder, kb, config, skip=done), total - len(done),
-                               "Asking the probe set"):
-                    runs.append(r)
-                    partial("probes")[key] = tuple(runs)
-                if len(runs) == total:
-                    store.put(key, tuple(runs))
-                    partial("probes").pop(key, None)
+                run_shared("probes", key, runs, total, "Asking the probe set",
+                           lambda have: pr.run_probe_set(lm, embedder, kb, config,
+                                                         skip={(r.probe.question, r.retrieval) for r in have}))
         if runs:
             if len(runs) < total:
                 st.info(f"Stopped after {len(runs)} of {total}; *Run the probe set* continues.", icon=":material/pause:")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -462,3 +464,56 @@ def test_figures_escape_model_text(llm, hay):
     wp = cx.window_prompt(llm, data.forget_text(), "Who?", 256, "start", fact=data.FORGET_FACT)
     assert charts.window_figure(len(wp.full), wp.cut_start, wp.cut_end, wp.fact_span, wp.question_tokens, 256,
                                 8192).data
+
+
+def _counting_work(n: int, calls: list, delay: float = 0.0, gate=None):
+    """work(done) yielding the items 0..n-1 missing from done; records every call."""
+    def work(done: tuple):
+        calls.append(done)
+        for i in range(n):
+            if i in done:
+                continue
+            if gate is not None:
+                gate.wait(5)
+            time.sleep(delay)
+            yield i
+    return work
+
+
+def test_a_run_under_way_is_followed_by_a_second_session_not_repeated():
+    store, calls, got = ResultStore(), [], {}
+    work = _counting_work(6, calls, delay=0.05)
+    first = store.run_once("k", (), work)
+    got["a"] = [next(first)]  # the first session is running the work now
+    followed = []
+
+    def second():
+        got["b"] = list(store.run_once("k", (), work, on_follow=lambda: followed.append(True)))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    got["a"] += list(first)
+    thread.join(10)
+    assert got["a"] == list(range(6)) and sorted(got["b"]) == list(range(6))
+    assert len(calls) == 1 and followed == [True]  # computed once, the second session was told
+
+
+def test_a_stopped_run_is_taken_over_by_the_session_following_it():
+    store, calls, got = ResultStore(), [], {}
+    gate = threading.Event()
+    work = _counting_work(5, calls, gate=gate)
+    first = store.run_once("k", (), work)
+    gate.set()
+    got["a"] = [next(first), next(first)]  # items 0 and 1, then the session moves on
+
+    def second():
+        got["b"] = list(store.run_once("k", (), work))
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.2)
+    first.close()  # Streamlit stops the first session's script: its generator is closed
+    thread.join(10)
+    assert sorted(got["b"]) == list(range(5))
+    assert calls == [(), (0, 1)]  # the second session computed only what was missing
+    assert list(store.run_once("k", (0, 1, 2, 3, 4), work)) == [] and len(calls) == 3  # nothing left to do
