@@ -51,6 +51,9 @@ class Settings:
     max_image_pixels: int = 4096 * 4096
     finetune_memory_mb: int = 4096  # memory all fine-tuned model copies of the process may hold together
     finetune_slots: int = 1  # fine-tuning runs at once in the process (the rest queue)
+    chatmodel_max_pretrain_steps: int = 2000  # most steps of one live pre-training run (chat-model page)
+    chatmodel_max_tune_steps: int = 600  # most steps of one live fine-tuning or DPO run (chat-model page)
+    chatmodel_live_runs: int = 2  # live chat-model trainings at once in the process (the others are refused)
 
     # Sharing a server
     heavy_actions_per_minute: int = 0  # per browser session: generations, training runs; 0 = no limit
@@ -74,6 +77,9 @@ PROFILES: dict[str, dict[str, object]] = {
         "max_csv_rows": 5000,
         "max_image_pixels": 2048 * 2048,
         "heavy_actions_per_minute": 6,
+        "chatmodel_max_pretrain_steps": 600,
+        "chatmodel_max_tune_steps": 200,
+        "chatmodel_live_runs": 2,
     },
 }
 

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from playground.chatmodel import corpus, dpo, evaluate, pretrain, sft
+from playground.chatmodel import dpo, evaluate, pretrain, sft
 from playground.chatmodel import model as tiny
 from playground.chatmodel import tokenizer as tk
 

@@ -46,10 +46,10 @@ _RNG_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class DPOSettings:
-    steps: int = 60
+    steps: int = 240
     batch_size: int = 8
-    lr: float = 1e-4
-    beta: float = 0.1
+    lr: float = 3e-5
+    beta: float = 0.3
     eval_every: int = 10
     seed: int = 0
 
@@ -61,7 +61,7 @@ class DPOSettings:
 def answer_logprob(model, tokenizer, instruction: str, answer: str) -> float:
     """log π(answer | instruction): the sum of the answer's token log-probabilities, the
     answer as the chat template writes it (its text, ``<|im_end|>`` and the newline)."""
-    ids, start = _ids(tokenizer, instruction, answer)
+    ids, start = answer_ids(tokenizer, instruction, answer)
     was = model.training
     if was:  # a shared model stays in eval mode and is never written to
         model.eval()
@@ -75,7 +75,7 @@ def answer_logprob(model, tokenizer, instruction: str, answer: str) -> float:
     return float(logp[torch.arange(len(targets)), targets][start - 1:].sum())
 
 
-def _ids(tokenizer, instruction: str, answer: str) -> tuple[list[int], int]:
+def answer_ids(tokenizer, instruction: str, answer: str) -> tuple[list[int], int]:
     """(ids of prompt + answer as trl tokenizes a conversation, index of the answer's first token)."""
     prompt = tokenizer(chat_prompt(tokenizer, instruction), add_special_tokens=False)["input_ids"]
     full = tokenizer.apply_chat_template([{"role": "user", "content": instruction},
@@ -139,7 +139,7 @@ def kl_to_reference(model, ref, tokenizer, pairs) -> float:
         model.eval()
     try:
         for p in pairs:
-            ids, start = _ids(tokenizer, p.prompt, p.chosen)
+            ids, start = answer_ids(tokenizer, p.prompt, p.chosen)
             x = torch.tensor([ids])
             lp = torch.log_softmax(model(input_ids=x).logits[0, start - 1:-1].float(), dim=-1)
             lq = torch.log_softmax(ref(input_ids=x).logits[0, start - 1:-1].float(), dim=-1)
@@ -162,10 +162,11 @@ class DPOHistory:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        """A copy (the training thread may be appending while the page reads it)."""
+        return {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DPOHistory":
+    def from_dict(cls, d: dict) -> DPOHistory:
         return cls(**d)
 
 

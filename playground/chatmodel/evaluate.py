@@ -8,7 +8,7 @@ import math
 
 from playground.chatmodel import corpus, dpo, pretrain, sft
 
-SAMPLED_ANSWERS = 3  # sampled answers per held-out instruction for the rude share
+SAMPLED_ANSWERS = 8  # sampled answers per held-out instruction for the rude share
 
 
 def frozen(model):
@@ -28,7 +28,7 @@ def pretrain_figures(model, tokenizer, config: pretrain.PretrainConfig) -> dict:
     unigram = pretrain.unigram_loss(train_ids, windows, len(tokenizer))
     return {"held_out_loss": loss, "perplexity": math.exp(loss), "bigram_loss": bigram,
             "bigram_perplexity": math.exp(bigram), "unigram_loss": unigram, "unigram_perplexity": math.exp(unigram),
-            "train_tokens": int(len(train_ids)), "held_tokens": int(windows[:, 1:].numel()),
+            "train_tokens": len(train_ids), "held_tokens": int(windows[:, 1:].numel()),
             "tokens_seen": config.steps * config.batch_size * config.seq_len}
 
 
@@ -75,3 +75,18 @@ def flops_per_second(n_params: int, tokens: int, seconds: float) -> float:
     """Training FLOP/s by the usual estimate: 6 × parameters × tokens (2 for the forward
     pass, 4 for the backward) per second of training."""
     return 6.0 * n_params * tokens / max(seconds, 1e-9)
+
+
+def stage_tokens(tokenizer, report: dict) -> dict[str, int]:
+    """Tokens each shipped stage trained on (the policy's tokens, padding not counted):
+    pre-training steps × batch × length; fine-tuning steps × batch × the mean pair length;
+    DPO steps × batch × the mean length of a pair's chosen plus rejected sequence."""
+    pre, tune, pref = report["pretrain"]["config"], report["sft"]["config"], report["dpo"]["config"]
+    pairs = corpus.sft_pairs()
+    mean_sft = sum(len(sft.encode_pair(tokenizer, q, a)[0]) for q, a in pairs) / len(pairs)
+    prefs = corpus.preference_pairs()[0]
+    mean_dpo = sum(len(dpo.answer_ids(tokenizer, p.prompt, p.chosen)[0])
+                   + len(dpo.answer_ids(tokenizer, p.prompt, p.rejected)[0]) for p in prefs) / len(prefs)
+    return {"pretrain": pre["steps"] * pre["batch_size"] * pre["seq_len"],
+            "sft": int(mean_sft * tune["steps"] * tune["batch_size"]),
+            "dpo": int(mean_dpo * pref["steps"] * pref["batch_size"])}

@@ -48,9 +48,10 @@ class PretrainConfig:
     sample_every: int = 100  # and at steps 10, 25 and 50, where the text changes fastest
     eval_windows: int = 64
     seed: int = 0
+    sample_steps: tuple[int, ...] = (10, 25, 50)
 
     def samples_at(self, step: int) -> bool:
-        return step % self.sample_every == 0 or step in (10, 25, 50) or step == self.steps
+        return step % self.sample_every == 0 or step in self.sample_steps or step == self.steps
 
 
 @dataclass
@@ -65,12 +66,13 @@ class History:
     seconds: float = 0.0  # training time, evaluation and samples excluded
 
     def to_dict(self) -> dict:
-        return {"steps": self.steps, "loss": self.loss, "eval_steps": self.eval_steps,
-                "eval_loss": self.eval_loss, "samples": {str(k): v for k, v in self.samples.items()},
-                "seconds": self.seconds}
+        """A copy (a training thread may be appending to the lists while the page reads it)."""
+        return {"steps": list(self.steps), "loss": list(self.loss), "eval_steps": list(self.eval_steps),
+                "eval_loss": list(self.eval_loss),
+                "samples": {str(k): list(v) for k, v in list(self.samples.items())}, "seconds": self.seconds}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict) -> History:
         return cls(list(d["steps"]), list(d["loss"]), list(d["eval_steps"]), list(d["eval_loss"]),
                    {int(k): list(v) for k, v in d["samples"].items()}, float(d.get("seconds", 0.0)))
 
