@@ -23,10 +23,12 @@ from playground.chatmodel import (
     shipped,
 )
 from playground.config import get_settings
+from playground.models.llm import GenerationSettings
 from playground.threads import one_thread
 from playground.ui.common import friendly_errors, kept, page_intro
 from playground.ui.entry import run_through_navigation
 from playground.ui.limits import allow_heavy
+from playground.ui.models import get_llm, model_queue_notice
 from playground.ui.teacher import control, presets
 
 run_through_navigation()  # a deep link on a fresh server still runs inside Home.py's navigation
@@ -202,9 +204,10 @@ def result_note(stage: str) -> None:
     if r.get("error"):
         st.warning(f"Your live run ended early with an error ({r['error']}); its curves so far are kept. "
                    "Change a setting and train again.", icon=":material/warning:")
-    how = f"stopped at step {r['steps']} of {r['total']}" if r["stopped"] else f"{r['steps']} steps"
-    st.caption(f"Your live run: {how} ({r['settings']}). It trained a copy of its own; the shipped checkpoints "
-               "are unchanged.")
+    how = f"stopped at step {r['steps']} of {r['total']}" if r["stopped"] else "finished"
+    st.caption(f"Your live run ({r['settings']}): {how}. It trained a copy of its own; the shipped checkpoints "
+               "are unchanged. Where its line hides the shipped one, the two are the same curve: the same "
+               "settings and seed give the same run.")
 
 
 def watched(stage: str, draw) -> None:
@@ -242,13 +245,13 @@ with right:
                 f"({len(tok)} tokens; SmolLM2's has 49,152). The first 60 characters of a story:")
     st.code(" | ".join(pieces), language=None, wrap_lines=True)
 c = st.columns(4)
-c[0].metric("Held-out perplexity", f"{pre['perplexity']:.2f}", f"loss {pre['held_out_loss']:.3f}", delta_color="off",
+c[0].metric("Held-out perplexity", f"{pre['perplexity']:.2f}", f"loss {pre['held_out_loss']:.3f}", delta_color="off", delta_arrow="off",
             help="exp(mean cross-entropy) on held-out stories: how many tokens the model hesitates between, on average.")
 c[1].metric("Bigram baseline", f"{pre['bigram_perplexity']:.2f}", f"loss {pre['bigram_loss']:.3f}",
-            delta_color="off", help="Next token from the previous one only, counted on the same training tokens.")
-c[2].metric("Unigram baseline", f"{pre['unigram_perplexity']:.1f}", "token frequencies only", delta_color="off")
-c[3].metric("Trained on", f"{pre['tokens_seen']:,} tokens", f"{pre['config']['steps']} steps, "
-            f"{pre['history']['seconds']:.0f} s", delta_color="off")
+            delta_color="off", delta_arrow="off", help="Next token from the previous one only, counted on the same training tokens.")
+c[2].metric("Unigram baseline", f"{pre['unigram_perplexity']:.1f}", "token frequencies only", delta_color="off", delta_arrow="off")
+c[3].metric("Tokens trained on", f"{pre['tokens_seen']:,}", f"{pre['config']['steps']} steps, "
+            f"{pre['history']['seconds']:.0f} s", delta_color="off", delta_arrow="off")
 
 c = st.columns(3)
 pt_limit = LIMITS["pretrain"]
@@ -318,16 +321,16 @@ st.caption("Grey tokens (the user's turn and the assistant's header) are read bu
 
 c = st.columns(3)
 c[0].metric("Answers in the chat format, pre-trained", f"{sf['format_before']:.0%}",
-            f"{len(held_ex)} held-out instructions", delta_color="off")
-c[1].metric("… after fine-tuning", f"{sf['format_after']:.0%}", "ends with <|im_end|>", delta_color="off")
+            f"{len(held_ex)} held-out instructions", delta_color="off", delta_arrow="off")
+c[1].metric("… after fine-tuning", f"{sf['format_after']:.0%}", "ends with <|im_end|>", delta_color="off", delta_arrow="off")
 c[2].metric("Right answers after fine-tuning", f"{sf['right_after']:.0%}", f"before: {sf['right_before']:.0%}",
-            delta_color="off", help="Word for word the expected answer (stories: about the right person).")
+            delta_color="off", delta_arrow="off", help="Word for word the expected answer (stories: about the right person).")
 rows = [{"instruction": b["instruction"], "pre-trained model": b["text"] + ("" if b["ended"] else " …"),
-         "fine-tuned model": a["text"] + (" ⏹" if a["ended"] else " …")}
+         "fine-tuned model": a["text"] + (" ✓" if a["ended"] else " …")}
         for b, a in zip(sf["answers_before"], sf["answers_after"])]
 st.dataframe(rows, hide_index=True, width="stretch", height=300)
 st.caption("Held-out instructions (no training question has the same template and subject), greedy answers of "
-           "the shipped checkpoints, at most 48 tokens; ⏹: the model ended its turn, …: it was cut off. The "
+           "the shipped checkpoints, at most 48 tokens; ✓: the model ended its turn with <|im_end|>, …: it did not. The "
            "questions are new to the model; fine-tuning teaches the format well and the facts badly: a model of "
            "1.7 M weights mostly repeats answers it saw.")
 
@@ -395,11 +398,13 @@ st.markdown(
     "model* (the reference), so the model changes as little as it needs to. Trained with `trl`'s DPOTrainer.")
 c = st.columns(4)
 c[0].metric("Held-out margin, fine-tuned", f"{dp['margin_before']:.1f}", "log π(chosen) − log π(rejected)",
-            delta_color="off")
-c[1].metric("… after DPO", f"{dp['margin_after']:.1f}", f"{len(held_pairs)} held-out pairs", delta_color="off")
+            delta_color="off", delta_arrow="off")
+c[1].metric("… after DPO", f"{dp['margin_after']:.1f}", f"{len(held_pairs)} held-out pairs", delta_color="off", delta_arrow="off")
 c[2].metric("Rude answers, fine-tuned → DPO", f"{dp['rude_before']:.0%} → {dp['rude_after']:.0%}",
-            f"{evaluate.SAMPLED_ANSWERS} samples per held-out instruction, T = 1", delta_color="off")
-c[3].metric("KL to the reference after DPO", f"{dp['kl_after']:.2f}", "nats per answer token", delta_color="off")
+            f"{evaluate.SAMPLED_ANSWERS * len(held_ex)} samples at T = 1", delta_color="off", delta_arrow="off",
+            help=f"{evaluate.SAMPLED_ANSWERS} seeded samples per held-out instruction at temperature 1, before and "
+                 "after DPO.")
+c[3].metric("KL to the reference after DPO", f"{dp['kl_after']:.2f}", "nats per answer token", delta_color="off", delta_arrow="off")
 
 st.subheader("The DPO loss by hand, for one pair")
 pair_i = int(control(st.selectbox, "Pair", key="cm_pair", default=DEFAULTS["cm_pair"],
@@ -485,6 +490,13 @@ st.plotly_chart(charts.rlhf_diagram(), width="stretch", config=PLOT, key="cm_rlh
 st.header("Ask the three stages")
 question = kept(st.text_input, "Instruction", "cm_ask", DEFAULTS["cm_ask"],
                 help=f"At most {MAX_ASK_CHARS} characters: the tiny model reads 256 tokens.")
+with_smol = bool(control(st.toggle, "Ask SmolLM2-135M-Instruct too", key="cm_smol", default=False,
+                         help="The app's language model, made by the same three stages at scale (it loads in a "
+                              "few seconds the first time); its architecture is then compared in section 4."))
+lm = None
+if with_smol:
+    with friendly_errors("loading the language model"):
+        lm = get_llm()
 if not question.strip():
     st.info("Type an instruction, for example *What does a duck say?* or *Tell me a story about Mia.*",
             icon=":material/edit:")
@@ -497,9 +509,16 @@ else:
         for col, stage in zip(cols, shipped.STAGES):
             a = sft.answer(ship.models[stage], tok, question.strip())
             col.markdown(f"**{ {'pretrained': 'pre-trained', 'sft': 'fine-tuned', 'dpo': 'after DPO'}[stage]}**")
-            col.text(a.text + (" ⏹" if a.ended else " …"))
-        st.caption("Greedy answers of the shipped checkpoints, at most 48 tokens. The tiny model only knows its "
-                   "stories' world: ask about other things and it answers with words from the stories.")
+            col.text(a.text + (" ✓" if a.ended else " …"))
+        st.caption("Greedy answers of the shipped checkpoints, at most 48 tokens (✓: it ended its turn). The tiny "
+                   "model only knows its stories' world: ask about other things and it answers with words from the "
+                   "stories.")
+    if lm is not None:
+        with friendly_errors("answering with the language model"), model_queue_notice(), \
+                st.spinner(f"{lm.info.name} answers"):
+            text = lm.generate_text(lm.encode(question.strip()), GenerationSettings(max_new_tokens=48, temperature=0))
+            st.markdown(f"**{lm.info.name}** (greedy, at most 48 tokens, {lm.precision})")
+            st.text(text)
 
 # -- 4. scale ----------------------------------------------------------------------------------------------
 
@@ -527,6 +546,19 @@ for stage, smol_data, smol_tokens in [
                  "SmolLM2: data": smol_data, "SmolLM2: compute": scale.human_number(s_c),
                  "SmolLM2: time here": scale.human_time(scale.seconds_at(s_c, flops))})
 st.dataframe(rows, hide_index=True, width="stretch")
+if lm is not None:
+    c = lm.model.config
+    tiny_c = ship.config
+    st.dataframe([{"": name, "tiny model": a, lm.info.name: b} for name, a, b in [
+        ("architecture", type(ship.models["dpo"]).__name__, type(lm.model).__name__),
+        ("layers", tiny_c.num_hidden_layers, c.num_hidden_layers), ("hidden size", tiny_c.hidden_size, c.hidden_size),
+        ("query heads / key-value heads", f"{tiny_c.num_attention_heads} / {tiny_c.num_key_value_heads}",
+         f"{c.num_attention_heads} / {c.num_key_value_heads}"),
+        ("vocabulary", tiny_c.vocab_size, c.vocab_size),
+        ("weights (counted)", f"{N:,}", f"{sum(p.numel() for p in lm.model.parameters()):,}")]],
+        hide_index=True, width="stretch")
+else:
+    st.caption("Switch on *Ask SmolLM2-135M-Instruct too* (above) to set the two architectures side by side.")
 st.plotly_chart(charts.scale_figure([(r["stage"], 6.0 * N * tiny_tokens[k],
                                       None if k != "pretrain" else 6.0 * scale.SMOL_PARAMS * scale.SMOL_PRETRAIN_TOKENS)
                                      for r, k in zip(rows, ("pretrain", "sft", "dpo"))]),
@@ -538,7 +570,7 @@ st.caption(
     f"counted). Time here: at **{flops / 1e9:,.1f} GFLOP/s**, the tiny model's training speed measured just now "
     "on one CPU thread of this machine. SmolLM2's figures are public, not measured here: "
     + "; ".join(scale.SOURCES.values()) + ". Its fine-tuning and DPO token counts are not published, so their "
-    "compute is left out; they are small beside pre-training.")
+    "compute is left out.")
 st.markdown(
     "**A tiny model is not SmolLM2.** It knows twelve animals and twelve names, answers mostly by copying "
     "answers it saw, and makes up stories from templates. SmolLM2 learned its language and knowledge from "
