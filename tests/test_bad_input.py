@@ -270,6 +270,18 @@ def _pages() -> dict[str, Page]:
 
 
 PAGES = _pages()
+
+
+@pytest.fixture(autouse=True)
+def figures_as_the_server_builds_them():
+    """The sweep looks for tracebacks and messages, not at figures: it builds them unchecked,
+    as the server does (playground/charts.py; every other test checks them). That is a
+    third of its time on the figure-heavy pages."""
+    import playground.charts
+
+    playground.charts.CHECK_FIGURES = False
+    yield
+    playground.charts.CHECK_FIGURES = True
 STOP_BUTTONS = ("gan2d_pause",)  # pressed at the end of every test: no training thread outlives it
 
 
