@@ -149,7 +149,7 @@ def controls_row(stage: str, label: str, make) -> None:
     """Train / Pause or Resume / Stop for one stage."""
     run = current_run()
     mine = run is not None and run.stage == stage and run.running
-    c = st.columns([2, 1, 1, 3])
+    c = st.columns([3, 1, 1, 2])
     if c[0].button(label, key=f"cm_{stage}_train", icon=":material/play_arrow:", type="primary",
                    disabled=mine, width="stretch") and start(stage, make):
         st.rerun()
@@ -424,9 +424,13 @@ with friendly_errors("the DPO loss by hand"), one_thread():
         f"   r_l = β·({hl.policy_rejected:.3f} − {hl.ref_rejected:.3f}) = {hl.reward_rejected:.3f}\n"
         f"3. L = −log σ(r_w − r_l) = −log σ({hl.margin:.3f}) = {hl.loss:.4f}",
         language=None)
+    drift = ""
+    if hl.policy_chosen < hl.ref_chosen and hl.policy_rejected < hl.ref_rejected:
+        drift = (" Here both answers became less likely than under the reference, the rejected one by more: DPO "
+                 "only asks the gap to grow, and often lowers the chosen answer too (a known trait of DPO).")
     st.caption("Each log π is the sum of the answer's token log-probabilities (its closing <|im_end|> included), "
                "the prompt not scored. tests/test_chatmodel.py checks these steps against trl's DPOTrainer on "
-               "the same batch (equal within 1e-5).")
+               "the same batch (equal within 1e-5)." + drift)
 
 c = st.columns(4)
 dpo_steps = int(kept(c[0].select_slider, "Steps", "cm_dpo_steps", DEFAULTS["cm_dpo_steps"],

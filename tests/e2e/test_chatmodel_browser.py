@@ -102,7 +102,8 @@ def test_each_stage_with_real_curves_and_a_live_run(server, browser):  # noqa: F
         wait_until_idle(page, timeout_s=300)
         pagetools.no_exception(page, generic_too=True)
         text = pagetools.main_text(page)
-        assert "query heads / key-value heads" in text and "SmolLM2" in text
+        assert re.search(r"SmolLM2-135M-Instruct \(greedy, at most 48 tokens", text), text[-4000:]
+        assert "to set the two architectures side by side" not in text  # the table is drawn instead
         _section_shot(page, "Ask the three stages", None, "chatmodel-scale.png")
         assert pagetools.drawn_charts(page) >= 6
         pagetools.whole_page_screenshot(page, "chatmodel-live.png", max_height=16000, settle_s=1.5)
