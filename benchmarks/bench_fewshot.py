@@ -20,6 +20,7 @@ each method beside the plain transformers (or library) equivalent where there is
 
     .venv/bin/python benchmarks/bench_fewshot.py            # all of it (~10 minutes on 2 busy cores)
     .venv/bin/python benchmarks/bench_fewshot.py --quick    # the default run only
+    .venv/bin/python benchmarks/bench_fewshot.py --baselines  # the comparisons only
 """
 
 from __future__ import annotations
@@ -175,14 +176,22 @@ def setfit_vs_trainer(task) -> None:
 
 
 def hf_classifier(lm, n_labels: int):
-    from transformers import AutoModelForSequenceClassification
+    """transformers' LlamaForSequenceClassification with SmolLM2's weights. The converted
+    folder keeps the tied embeddings under ``lm_head`` and a note that it came from a GGUF
+    file (which Trainer refuses to train), so the body is copied from the causal model."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSequenceClassification
 
     from playground.models.llm import converted_dir
 
+    config = AutoConfig.from_pretrained(str(converted_dir()))
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
     with contextlib.redirect_stderr(io.StringIO()):
-        model = AutoModelForSequenceClassification.from_pretrained(str(converted_dir()), num_labels=n_labels,
-                                                                   dtype=torch.float32)
-    model.config.pad_token_id = lm.pad_id
+        causal = AutoModelForCausalLM.from_pretrained(str(converted_dir()), config=config, dtype=torch.float32)
+    config.num_labels = n_labels
+    config.pad_token_id = lm.pad_id
+    model = AutoModelForSequenceClassification.from_config(config, dtype=torch.float32)
+    model.model.load_state_dict(causal.model.state_dict())
     return model
 
 
@@ -257,6 +266,7 @@ def trainer_steps(task, lm, method: str, steps: int = 4) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="only the default run of every method")
+    parser.add_argument("--baselines", action="store_true", help="only the comparisons with the baselines")
     args = parser.parse_args()
     from playground.models.embedder import load_embedder
     from playground.models.llm import load_llm
@@ -266,7 +276,8 @@ def main() -> None:
     task = load_shipped()
     print(f"SmolLM2 in {lm.precision}; MiniLM in {embedder.info.dtype}; one CPU thread per run; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    default_run(task, models)
+    if not args.baselines:
+        default_run(task, models)
     if args.quick:
         return
     scoring(task, lm)
