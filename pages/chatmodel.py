@@ -553,7 +553,7 @@ st.dataframe(rows, hide_index=True, width="stretch")
 if lm is not None:
     c = lm.model.config
     tiny_c = ship.config
-    st.dataframe([{"": name, "tiny model": a, lm.info.name: b} for name, a, b in [
+    st.dataframe([{"": name, "tiny model": str(a), lm.info.name: str(b)} for name, a, b in [
         ("architecture", type(ship.models["dpo"]).__name__, type(lm.model).__name__),
         ("layers", tiny_c.num_hidden_layers, c.num_hidden_layers), ("hidden size", tiny_c.hidden_size, c.hidden_size),
         ("query heads / key-value heads", f"{tiny_c.num_attention_heads} / {tiny_c.num_key_value_heads}",
