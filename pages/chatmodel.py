@@ -296,7 +296,8 @@ def draw_pretrain():
 
 watched("pretrain", draw_pretrain)
 st.markdown(
-    "Reading it: the loss starts near ln(vocabulary) = ln(839) ≈ 6.7 (a uniform guess), drops past the unigram "
+    f"Reading it: the loss starts near ln(vocabulary) = ln({len(tok)}) ≈ {math.log(len(tok)):.1f} (a uniform guess), "
+    "drops past the unigram "
     "line once the model knows which tokens are common, past the bigram line once it uses more than the previous "
     "token, and then slowly on. The held-out line stays on the training line: the model has not memorised the "
     "stories. SmolLM2 went through the same stage on 2 trillion tokens of web pages, books and code.")
