@@ -250,6 +250,9 @@ CONFIGURED: list[Page] = [
          buttons=("hal_nih_stop", "hal_lim_stop", "hal_ps_stop"), final_buttons=("hal_cw_ask", "hal_pq_ask"),
          small=(("hal_pq_samples", 2), ("hal_ps_samples", 2)),
          no_click=("hal_nih_run", "hal_lim_run", "hal_ps_run")),
+    # live training runs in a thread of the session: the Train buttons run at the fewest steps
+    Page("chatmodel", "pages/chatmodel.py",
+         small=(("cm_pt_steps", 50), ("cm_sft_steps", 20), ("cm_dpo_steps", 20))),
     # the same page with a (tiny, random-weight) text-to-image pipeline configured
     Page("diffusion_t2i", "pages/diffusion.py", buttons=("diff_t2i_go",),
          small=(("diff_t2i_steps", 1), ("diff_steps", 2), ("diff_pts_steps", 10)),

@@ -203,7 +203,16 @@ def _offences(path: Path) -> list[str]:
     return found
 
 
+# The one place that reads and writes the global generators' states, and why: trl's
+# DPOTrainer (transformers' Trainer) reseeds Python's, numpy's and torch's process-wide
+# generators when it is built; the chat-model page's DPO run puts their states back after
+# it (playground/chatmodel/dpo.py, _global_rng_kept). Nothing in the app draws from them.
+ALLOWED = {("playground/chatmodel/dpo.py", "np.random.get_state"),
+           ("playground/chatmodel/dpo.py", "np.random.set_state")}
+
+
 def test_the_app_never_uses_a_global_generator_or_sets_torch_threads():
     files = sorted([*(ROOT / "playground").rglob("*.py"), *(ROOT / "pages").glob("*.py")])
-    offences = [o for f in files for o in _offences(f)]
+    offences = [o for f in files for o in _offences(f)
+                if (o.split(":")[0], o.split(" ")[1]) not in ALLOWED]
     assert not offences, "\n".join(offences)

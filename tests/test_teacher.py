@@ -159,7 +159,7 @@ teacher.sync_url()
     assert str(at.query_params.get("n")).strip("[]'") == "40"
 
 
-PAGES_WITH_PRESETS = ["supervised", "unsupervised", "reinforcement", "gan", "diffusion"]
+PAGES_WITH_PRESETS = ["supervised", "unsupervised", "reinforcement", "gan", "diffusion", "chatmodel"]
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_PRESETS)
