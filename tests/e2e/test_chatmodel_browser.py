@@ -41,19 +41,23 @@ def _section_shot(page, heading: str, until: str | None, name: str) -> None:
 
 
 def _set_select_slider(page, key: str, value: str) -> None:
-    """Move a select slider by keyboard, as a user can, until it shows ``value``."""
+    """Move a select slider by keyboard, as a user can, until it shows ``value``: Home, then
+    ArrowRight one option at a time (a rerun may redraw it between keys: then again)."""
     slider = page.locator(f".st-key-{key}").get_by_role("slider")
-    for _ in range(10):
+    for _ in range(4):
         if slider.get_attribute("aria-valuetext") == value:
             return
         slider.focus()
         page.keyboard.press("Home")
         page.wait_for_timeout(400)
         wait_until_idle(page)
-        slider.focus()
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(600)
-        wait_until_idle(page)
+        for _ in range(8):
+            if slider.get_attribute("aria-valuetext") == value:
+                return
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(600)
+            wait_until_idle(page)
     assert slider.get_attribute("aria-valuetext") == value
 
 
@@ -85,13 +89,16 @@ def test_each_stage_with_real_curves_and_a_live_run(server, browser):  # noqa: F
         assert re.search(r"Your live run \(100 steps, [^)]*\): finished", pagetools.main_text(page))
         _section_shot(page, "1. Pre-training", "2. Supervised fine-tuning", "chatmodel-pretrain.png")
 
-        # 2. fine-tuning from the shipped pre-trained model
+        # 2. fine-tuning from the shipped pre-trained model, at the fewest steps (the shipped
+        #    run's full length is checked in tests/test_chatmodel.py)
+        _set_select_slider(page, "cm_sft_steps", "20")
         _train(page, "cm_sft_train")
         text = pagetools.main_text(page)
         assert re.search(r"Your run: answers in the chat format 0% before → \d+%", text), text[-3000:]
         _section_shot(page, "2. Supervised fine-tuning", "3. Preference tuning", "chatmodel-sft.png")
 
-        # 3. DPO from the shipped fine-tuned model
+        # 3. DPO from the shipped fine-tuned model, at the fewest steps
+        _set_select_slider(page, "cm_dpo_steps", "20")
         _train(page, "cm_dpo_train")
         assert re.search(r"Your run: held-out margin -?[\d.]+ → -?[\d.]+", pagetools.main_text(page))
         _section_shot(page, "3. Preference tuning", "Ask the three stages", "chatmodel-dpo.png")
