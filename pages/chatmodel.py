@@ -28,7 +28,7 @@ from playground.threads import one_thread
 from playground.ui.common import friendly_errors, kept, page_intro
 from playground.ui.entry import run_through_navigation
 from playground.ui.limits import allow_heavy
-from playground.ui.models import get_llm, model_queue_notice
+from playground.ui.models import get_llm, model_key_of, model_queue_notice
 from playground.ui.teacher import control, presets
 
 run_through_navigation()  # a deep link on a fresh server still runs inside Home.py's navigation
@@ -76,6 +76,26 @@ presets({
 def shipped_models() -> shipped.Shipped:
     """The shipped tokenizer, checkpoints and report, once per process, read-only."""
     return shipped.load()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def shipped_answers(question: str) -> tuple[tuple[str, str, bool], ...]:
+    """(stage, text, ended) of the three shipped checkpoints' greedy answers: the same for
+    every session, so computed once per question (each rerun computed them again: 0.2 s)."""
+    models = shipped_models()
+    tokenizer = models.tokenizer()  # its own: tokenizers are not shared between threads
+    out = []
+    with one_thread():
+        for stage in shipped.STAGES:
+            a = sft.answer(models.models[stage], tokenizer, question)
+            out.append((stage, a.text, a.ended))
+    return tuple(out)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def smol_answer(_lm, model_key: str, question: str) -> str:
+    """SmolLM2's greedy answer, once per model and question (48 tokens take seconds)."""
+    return _lm.generate_text(_lm.encode(question), GenerationSettings(max_new_tokens=48, temperature=0))
 
 
 ship: shipped.Shipped | None = None
@@ -509,19 +529,18 @@ elif len(question) > MAX_ASK_CHARS:
     st.warning(f"That is {len(question):,} characters; the tiny model reads at most {MAX_ASK_CHARS}. Shorten the "
                "instruction (your text is kept in the box).", icon=":material/warning:")
 else:
-    with friendly_errors("answering"), st.spinner("The three checkpoints answer"), one_thread():
+    with friendly_errors("answering"), st.spinner("The three checkpoints answer"):
         cols = st.columns(3)
-        for col, stage in zip(cols, shipped.STAGES):
-            a = sft.answer(ship.models[stage], tok, question.strip())
+        for col, (stage, text, ended) in zip(cols, shipped_answers(question.strip())):
             col.markdown(f"**{ {'pretrained': 'pre-trained', 'sft': 'fine-tuned', 'dpo': 'after DPO'}[stage]}**")
-            col.text(a.text + (" ✓" if a.ended else " …"))
+            col.text(text + (" ✓" if ended else " …"))
         st.caption("Greedy answers of the shipped checkpoints, at most 48 tokens (✓: it ended its turn). The tiny "
                    "model only knows its stories' world: ask about other things and it answers with words from the "
                    "stories.")
     if lm is not None:
         with friendly_errors("answering with the language model"), model_queue_notice(), \
                 st.spinner(f"{lm.info.name} answers"):
-            text = lm.generate_text(lm.encode(question.strip()), GenerationSettings(max_new_tokens=48, temperature=0))
+            text = smol_answer(lm, model_key_of(lm), question.strip())
             st.markdown(f"**{lm.info.name}** (greedy, at most 48 tokens, {lm.precision})")
             st.text(text)
 

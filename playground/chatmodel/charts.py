@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from playground.charts import figure
+
 FONT = {"size": 12}
 SHIPPED_COLOR, LIVE_COLOR = "#1f77b4", "#d62728"
 
@@ -27,7 +29,7 @@ def loss_figure(curves: Mapping[str, Mapping], baselines: Mapping[str, float] = 
                 held_label: str = "held-out", y_title: str = "loss (nats per token)") -> go.Figure:
     """Training loss of every step (thin) and held-out loss (markers) for each run in
     ``curves`` (name -> history dict), and horizontal baselines (name -> loss)."""
-    fig = go.Figure()
+    fig = figure()
     colors = [SHIPPED_COLOR, LIVE_COLOR, "#2ca02c", "#9467bd"]
     for i, (name, h) in enumerate(curves.items()):
         color = colors[i % len(colors)]
@@ -47,7 +49,7 @@ def loss_figure(curves: Mapping[str, Mapping], baselines: Mapping[str, float] = 
 
 def token_strip(tokens: Sequence[tuple[str, bool]], per_row: int = 16) -> go.Figure:
     """One box per token, green where the loss counts it (the answer), grey where not."""
-    fig = go.Figure()
+    fig = figure()
     xs, ys, texts, colors = [], [], [], []
     for i, (text, counted) in enumerate(tokens):
         xs.append(i % per_row)
@@ -98,7 +100,7 @@ def rlhf_diagram() -> go.Figure:
         "sft2": (0.0, 0.0, "fine-tuned<br>model"), "pairs2": (1.0, 0.0, "people pick the<br>better answer"),
         "dpo": (2.5, 0.0, "DPO loss on the pairs<br>(β, reference built in)"), "out2": (4.0, 0.0, "chat model"),
     }
-    fig = go.Figure()
+    fig = figure()
     for x, y, text in boxes.values():
         fig.add_shape(type="rect", x0=x - 0.42, x1=x + 0.42, y0=y - 0.28, y1=y + 0.28,
                       line={"color": "#495057"}, fillcolor="#f1f3f5" if "model" not in text else "#d0ebff")
@@ -117,7 +119,7 @@ def rlhf_diagram() -> go.Figure:
 
 def scale_figure(rows: Sequence[tuple[str, float | None, float | None]]) -> go.Figure:
     """Training compute per stage, tiny model against SmolLM2 (log scale)."""
-    fig = go.Figure()
+    fig = figure()
     names = [r[0] for r in rows]
     fig.add_trace(go.Bar(x=names, y=[r[1] for r in rows], name="tiny model (this page)", marker_color=LIVE_COLOR))
     fig.add_trace(go.Bar(x=names, y=[r[2] for r in rows], name="SmolLM2-135M", marker_color=SHIPPED_COLOR))
