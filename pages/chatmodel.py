@@ -98,6 +98,22 @@ def smol_answer(_lm, model_key: str, question: str) -> str:
     return _lm.generate_text(_lm.encode(question), GenerationSettings(max_new_tokens=48, temperature=0))
 
 
+@st.cache_data(show_spinner="Measuring this machine's training speed", ttl=3600)
+def machine_flops() -> float:
+    """This machine's training FLOP/s for the tiny model, measured once an hour per server
+    (on a throw-away copy), not once per visitor."""
+    models = shipped_models()
+    with one_thread():
+        return pretrain.measure_flops(shipped.fresh(models, 0), models.tokenizer())
+
+
+@st.cache_data(show_spinner=False)
+def tiny_stage_tokens() -> dict[str, int]:
+    """Tokens each shipped stage trained on (the same for every session)."""
+    models = shipped_models()
+    return evaluate.stage_tokens(models.tokenizer(), models.report)
+
+
 ship: shipped.Shipped | None = None
 with friendly_errors("loading the tiny chat model"):
     ship = shipped_models()
@@ -547,14 +563,10 @@ else:
 # -- 4. scale ----------------------------------------------------------------------------------------------
 
 st.header("4. The same stages at scale: SmolLM2-135M")
-if "cm_flops" not in ss:
-    with friendly_errors("measuring this machine"), st.spinner("Measuring this machine's training speed"), \
-            one_thread():
-        ss["cm_flops"] = pretrain.measure_flops(shipped.fresh(ship, 0), tok)
-flops = ss.get("cm_flops", 0.0)
-if "cm_tiny_tokens" not in ss:
-    ss["cm_tiny_tokens"] = evaluate.stage_tokens(tok, report)
-tiny_tokens = ss["cm_tiny_tokens"]
+flops = 0.0
+with friendly_errors("measuring this machine"):
+    flops = machine_flops()
+tiny_tokens = tiny_stage_tokens()
 N = report["parameters"]
 rows = []
 for stage, smol_data, smol_tokens in [
