@@ -14,8 +14,8 @@ from playground.charts import figure
 from playground.limits.context import MiddleCurve, NeedleCell, SweepConfig
 from playground.limits.probes import Summary
 from playground.limits.uncertainty import TokenInfo
-from playground.sampling.charts import HEAT_SCALE, esc
-from playground.sampling.lab import display_width, visible
+from playground.sampling.charts import HEAT_SCALE, esc, wrap_tokens
+from playground.sampling.lab import visible
 
 PRIMARY = "#6C4AB6"
 GREEN = "#2E9E6A"
@@ -180,23 +180,14 @@ def token_strip(tokens: Sequence[TokenInfo], colour_by: str = "prob", chars_per_
     """The answer as token boxes, wrapped into lines, coloured by the model's probability
     of each token (red unlikely, green likely) or by the entropy of the distribution it
     came from (white certain, blue spread); hover shows both and the top alternatives."""
-    starts, widths, rows, texts, hovers, values = [], [], [], [], [], []
-    x, row = 0, 0
+    starts, widths, rows, texts, n_rows = wrap_tokens([t.text for t in tokens], chars_per_line,
+                                                      newline_breaks=False)
+    hovers, values = [], []
     for t in tokens:
-        shown = t.text.replace("\r", "").replace("\t", "⇥").replace("\n", "↵") or "·"
-        width = max(1, display_width(shown))
-        if x + width > chars_per_line and x > 0:
-            x, row = 0, row + 1
-        starts.append(x)
-        widths.append(width)
-        rows.append(row)
-        texts.append(esc(shown))
         alts = "<br>".join(f"{esc(visible(s))}: {p:.1%}" for s, p in t.alternatives)
         hovers.append(f"<b>{esc(visible(t.text))}</b>: p = {t.prob:.1%}, entropy = {t.entropy:.2f} bits"
                       f"<br>top tokens at this step:<br>{alts}")
         values.append(t.prob if colour_by == "prob" else min(t.entropy, ENTROPY_TOP))
-        x += width
-    n_rows = row + 1
     height = max(70, 24 + 28 * n_rows)
     scale = HEAT_SCALE if colour_by == "prob" else ENTROPY_SCALE
     top = 1.0 if colour_by == "prob" else ENTROPY_TOP

@@ -183,17 +183,19 @@ def _hover(token: GeneratedToken, forced: bool) -> str:
     return "<br>".join(lines)
 
 
-def heat_strip_figure(tokens: Sequence[GeneratedToken], chars_per_line: int = 48,
-                      forced_step: int | None = None, height_per_line: int = 26) -> go.Figure:
-    """Generated text as a strip of token boxes, wrapped into lines, each box
-    coloured by the model's probability for that token (T = 1); hover shows the
-    top alternatives at that step. Monospace text: x is measured in characters."""
-    starts, widths, rows, texts, hovers, probs, borders = [], [], [], [], [], [], []
+def wrap_tokens(pieces: Sequence[str], chars_per_line: int, newline_breaks: bool
+                ) -> tuple[list[int], list[int], list[int], list[str], int]:
+    """Lay token texts out as boxes in lines of ``chars_per_line`` monospace characters:
+    (start, width, line, escaped text shown) of each, and the number of lines (a final new
+    line counts its empty line). Tabs show as ⇥, new lines as ↵ (and,
+    with ``newline_breaks``, start a new line after the box), an empty piece (part of a
+    multi-byte character) as ·."""
+    starts, widths, rows, texts = [], [], [], []
     x, row = 0, 0
-    for i, token in enumerate(tokens):
-        shown = token.text.replace("\r", "").replace("\t", "⇥")
+    for piece in pieces:
+        shown = piece.replace("\r", "").replace("\t", "⇥")
         newlines = shown.count("\n")
-        shown = shown.replace("\n", "↵") if shown else "·"  # "·": part of a multi-byte character
+        shown = shown.replace("\n", "↵") or "·"
         width = max(1, display_width(shown))
         if x + width > chars_per_line and x > 0:
             x, row = 0, row + 1
@@ -201,13 +203,22 @@ def heat_strip_figure(tokens: Sequence[GeneratedToken], chars_per_line: int = 48
         widths.append(width)
         rows.append(row)
         texts.append(esc(shown))
-        hovers.append(_hover(token, i == forced_step))
-        probs.append(0.0 if math.isnan(token.prob) else token.prob)
-        borders.append(3 if i == forced_step else 1)
         x += width
-        if newlines:
+        if newline_breaks and newlines:
             x, row = 0, row + newlines
-    n_rows = row + 1
+    return starts, widths, rows, texts, row + 1
+
+
+def heat_strip_figure(tokens: Sequence[GeneratedToken], chars_per_line: int = 48,
+                      forced_step: int | None = None, height_per_line: int = 26) -> go.Figure:
+    """Generated text as a strip of token boxes, wrapped into lines, each box
+    coloured by the model's probability for that token (T = 1); hover shows the
+    top alternatives at that step. Monospace text: x is measured in characters."""
+    starts, widths, rows, texts, n_rows = wrap_tokens([t.text for t in tokens], chars_per_line,
+                                                      newline_breaks=True)
+    hovers = [_hover(token, i == forced_step) for i, token in enumerate(tokens)]
+    probs = [0.0 if math.isnan(token.prob) else token.prob for token in tokens]
+    borders = [3 if i == forced_step else 1 for i in range(len(tokens))]
     height = max(100, 30 + height_per_line * n_rows)  # >= 100 px: room for the hover label
     shown_rows = max(n_rows, (height - 8) / height_per_line)  # boxes keep their height; blank space below
     return figure({
