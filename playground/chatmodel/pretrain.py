@@ -54,6 +54,18 @@ class PretrainConfig:
         return step % self.sample_every == 0 or step in self.sample_steps or step == self.steps
 
 
+def optimizer_step(model, optimizer, loss, history: History, step: int, start: float) -> None:
+    """Backpropagate ``loss``, clip the gradient norm at 1, take the optimizer step, and
+    record it in ``history`` as step ``step``, timed from ``start`` (time.perf_counter)."""
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    history.seconds += time.perf_counter() - start
+    history.steps.append(step)
+    history.loss.append(loss.item())
+
+
 @dataclass
 class History:
     """What the page draws: the training loss of every step, the held-out loss at each
@@ -193,14 +205,8 @@ class PretrainRun:
         ids = self.batch()
         # the model shifts labels itself: logits at i are scored against labels at i + 1
         loss = self.model(input_ids=ids, labels=ids).loss
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
         self.step_count += 1
-        self.history.seconds += time.perf_counter() - start
-        self.history.steps.append(self.step_count)
-        self.history.loss.append(loss.item())
+        optimizer_step(self.model, self.optimizer, loss, self.history, self.step_count, start)
         if self.step_count % c.eval_every == 0 or c.samples_at(self.step_count) or self.done:
             self._evaluate()
         return self.history.loss[-1]

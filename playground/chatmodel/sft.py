@@ -26,7 +26,7 @@ import torch
 
 from playground.chatmodel import corpus
 from playground.chatmodel.generate import generate
-from playground.chatmodel.pretrain import History
+from playground.chatmodel.pretrain import History, optimizer_step
 from playground.chatmodel.tokenizer import chat_prompt
 
 IGNORE = -100
@@ -124,14 +124,8 @@ class SFTRun:
         for group in self.optimizer.param_groups:
             group["lr"] = c.lr * min(1.0, (self.step_count + 1) / c.warmup)
         loss = self.model(**self.batch()).loss  # labels -100 on the prompt: answers only
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
         self.step_count += 1
-        self.history.seconds += time.perf_counter() - start
-        self.history.steps.append(self.step_count)
-        self.history.loss.append(loss.item())
+        optimizer_step(self.model, self.optimizer, loss, self.history, self.step_count, start)
         if self.step_count % c.eval_every == 0 or self.done:
             self._evaluate()
         return self.history.loss[-1]
