@@ -40,3 +40,24 @@ def test_the_app_builds_figures_unchecked_and_the_tests_check_them():
         assert go.Figure(fig.to_dict()).layout.shapes[0].type == "rect"  # the same figure, checked
     finally:
         charts.CHECK_FIGURES = True
+
+
+def test_an_animation_built_unchecked_is_the_checked_one():
+    """The RL rollout's frames skip plotly's frame validator in the app (it checks each frame
+    again even in an unchecked figure); the frames that reach the browser are the same (and
+    spelled as plotly.js reads them: unchecked, plotly does not expand ``title_text``)."""
+    import numpy as np
+
+    import playground.charts as charts
+    from playground.rl import algorithms, charts as rl_charts, envs
+
+    env = envs.cliff_walking()
+    ro = algorithms.rollout(env, np.random.default_rng(0).integers(0, 4, env.n_states), seed=0)
+    checked = rl_charts.rollout_figure(env, ro).to_dict()
+    charts.CHECK_FIGURES = False
+    try:
+        fast = rl_charts.rollout_figure(env, ro).to_dict()
+    finally:
+        charts.CHECK_FIGURES = True
+    assert len(fast["frames"]) == rl_charts.ROLLOUT_FRAMES + 1
+    assert fast["frames"] == checked["frames"] and fast["data"] == checked["data"]

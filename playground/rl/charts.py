@@ -9,7 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from playground.charts import figure
+from playground.charts import figure, unchecked
 from playground.rl.algorithms import Rollout, moving_average
 from playground.rl.bandits import ALGORITHMS, BanditRun, Shop
 from playground.rl.envs import (
@@ -254,15 +254,15 @@ def rollout_figure(env: TabularEnv, ro: Rollout,
 
     def traces(t: int) -> list[go.Scatter]:
         return [
-            go.Scatter(x=[c for _, c in rc[:t + 1]], y=[r for r, _ in rc[:t + 1]], mode="lines",
-                       line=dict(color="rgba(31,119,180,0.5)", width=4), hoverinfo="skip"),
-            go.Scatter(x=[rc[t][1]], y=[rc[t][0]], mode="markers",
-                       marker=dict(size=26, color="#1f77b4", symbol="circle",
-                                   line=dict(color="white", width=2)), hoverinfo="skip"),
+            unchecked(go.Scatter, x=[c for _, c in rc[:t + 1]], y=[r for r, _ in rc[:t + 1]], mode="lines",
+                      line=dict(color="rgba(31,119,180,0.5)", width=4), hoverinfo="skip"),
+            unchecked(go.Scatter, x=[rc[t][1]], y=[rc[t][0]], mode="markers",
+                      marker=dict(size=26, color="#1f77b4", symbol="circle",
+                                  line=dict(color="white", width=2)), hoverinfo="skip"),
         ]
 
     fig = figure(data=traces(0), frames=[
-        go.Frame(data=traces(t), name=str(t), layout=dict(title_text=caption(t)))
+        unchecked(go.Frame, data=traces(t), name=str(t), layout=dict(title=dict(text=caption(t))))
         for t in range(len(rc))])
     _add_cell_labels(fig, env)
     fig.update_layout(
