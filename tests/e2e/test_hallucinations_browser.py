@@ -2,7 +2,7 @@
 
 Each test leaves a whole-page screenshot in tests/e2e/screenshots/ (look at them):
 hallucinations-context.png (the window cuts the keeper's name away), hallucinations-needle.png
-(the default sweep with distractors as a heatmap, a clicked cell's prompt with the needle
+(a sweep up to 1,024 tokens with distractors as a heatmap, a clicked cell's prompt with the needle
 highlighted), hallucinations-middle.png (the lost-in-the-middle curve with the closed-book
 line), hallucinations-probe.png (an answer with and without retrieval, its tokens coloured
 by probability, its samples grouped by meaning)."""
@@ -21,6 +21,13 @@ from tests.e2e.test_browser import SHOTS, browser, server, wait_until_idle  # no
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 URL_PATH = next(p.url_path for p in available_pages() if p.file == "pages/hallucinations.py")
 LONG = 900  # seconds: a sweep on a busy 2-core machine
+# The browser tests run each computation at a small size set by a teacher's link (the unit
+# tests in tests/test_hallucinations_page.py run the page's defaults and check its claims):
+# the sweep up to 1,024 tokens (4 lengths x 5 depths), lost in the middle with 3 documents and
+# 5 questions, 2 samples per probe answer.
+NEEDLE = "?hal_tab=Needle+in+a+haystack&hal_nih_longest=1024"
+MIDDLE = "?hal_tab=Lost+in+the+middle&hal_lim_docs=3&hal_lim_questions=5"
+PROBE = "?hal_tab=Probe+questions&hal_pq_samples=2"
 
 
 def _open(browser, url: str, query: str = ""):  # noqa: F811
@@ -43,12 +50,6 @@ def _screenshot(page, name: str) -> None:
     pagetools.whole_page_screenshot(page, name)
 
 
-def _tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name).click()
-    page.wait_for_timeout(500)
-    wait_until_idle(page)
-
-
 def test_the_window_cuts_the_keeper_away(server, browser):  # noqa: F811
     page = _open(browser, server, "?hal_cw_window=1024")  # a teacher's link sets the window
     try:
@@ -67,27 +68,26 @@ def test_the_window_cuts_the_keeper_away(server, browser):  # noqa: F811
 
 
 def test_needle_sweep_heatmap_and_a_clicked_cell(server, browser):  # noqa: F811
-    page = _open(browser, server)
+    page = _open(browser, server, NEEDLE)
     try:
-        _tab(page, "Needle in a haystack")
         page.get_by_test_id("stCheckbox").get_by_text("Distractors", exact=True).click()  # the toggle
         page.wait_for_timeout(500)
         wait_until_idle(page)
         start = time.time()
         page.get_by_role("button", name="Run the sweep").click()
-        page.get_by_text(re.compile(r"Found in \d+ of 25 cells")).wait_for(timeout=LONG * 1000)
+        page.get_by_text(re.compile(r"Found in \d+ of 20 cells")).wait_for(timeout=LONG * 1000)
         wait_until_idle(page, timeout_s=LONG)
-        print(f"default sweep with distractors in the browser: {time.time() - start:.0f} s")
+        print(f"sweep up to 1,024 tokens with distractors in the browser: {time.time() - start:.0f} s")
         _no_exception(page)
         assert _charts(page) == 1
-        summary = page.get_by_text(re.compile(r"Found in \d+ of 25 cells")).inner_text()
+        summary = page.get_by_text(re.compile(r"Found in \d+ of 20 cells")).inner_text()
         print(summary)
-        # click the cell at 2,048 tokens, depth 0 %: its prompt replaces the default one
+        # click the cell at 1,024 tokens, depth 0 %: its prompt replaces the default one
         chart = page.locator('[data-testid="stPlotlyChart"]').first
         chart.scroll_into_view_if_needed()
         points = chart.locator("g.points path.point")
-        assert points.count() == 25
-        box = points.nth(20).bounding_box()  # row 5 (2,048), column 1 (0 %)
+        assert points.count() == 20
+        box = points.nth(15).bounding_box()  # row 4 (1,024), column 1 (0 %)
         middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.mouse.move(box["x"] + 4, box["y"] + 4)
         page.mouse.move(*middle, steps=4)  # as a user moves onto the cell: its hover shows the answer
@@ -99,8 +99,8 @@ def test_needle_sweep_heatmap_and_a_clicked_cell(server, browser):  # noqa: F811
         wait_until_idle(page)
         _no_exception(page)
         select = page.locator('[data-testid="stSelectbox"]').filter(has_text="Show the prompt of").locator("input")
-        assert select.input_value() == "2,048 tokens · needle at 0%"
-        assert "hal_nih_cell=2048%400" in page.url  # the clicked cell is in the address (teacher mode)
+        assert select.input_value() == "1,024 tokens · needle at 0%"
+        assert "hal_nih_cell=1024%400" in page.url  # the clicked cell is in the address (teacher mode)
         text = _main(page)
         assert "Around the needle:" in text
         assert "The secret password for the harbour gate is blue pelican." in text
@@ -115,9 +115,8 @@ def test_needle_sweep_heatmap_and_a_clicked_cell(server, browser):  # noqa: F811
 
 
 def test_lost_in_the_middle_curve(server, browser):  # noqa: F811
-    page = _open(browser, server)
+    page = _open(browser, server, MIDDLE)
     try:
-        _tab(page, "Lost in the middle")
         page.get_by_role("button", name="Run", exact=True).click()
         page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=LONG * 1000)
         wait_until_idle(page, timeout_s=LONG)
@@ -130,9 +129,8 @@ def test_lost_in_the_middle_curve(server, browser):  # noqa: F811
 
 
 def test_probe_answer_with_uncertainty_colouring(server, browser):  # noqa: F811
-    page = _open(browser, server)
+    page = _open(browser, server, PROBE)
     try:
-        _tab(page, "Probe questions")
         page.get_by_test_id("stCheckbox").get_by_text("Retrieval", exact=True).click()  # the toggle
         page.wait_for_timeout(500)
         wait_until_idle(page)
