@@ -613,14 +613,17 @@ def stop(at: AppTest) -> None:
 
 
 def make_small(at: AppTest, page: Page, but: str = "") -> AppTest:
-    """The smallest settings for the long-running buttons (except the widget under test)."""
+    """The smallest settings for the long-running buttons (except the widget under test),
+    all sent in one run, as a form or a link sends several values at once."""
+    nodes = drawn(at)
+    changed = False
     for key, value in page.small:
-        node = drawn(at).get(key)
+        node = nodes.get(key)
         if key != but and node is not None and not disabled(node) and node.value != value:
             node.set_value(value)
             submit_with(at, node)
-            at = rerun(at)
-    return at
+            changed = True
+    return rerun(at) if changed else at
 
 
 def prepare(page: Page, entry: dict, monkeypatch) -> AppTest:
