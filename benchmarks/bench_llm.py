@@ -73,6 +73,30 @@ def matrix_vector_rows() -> None:
                                   lambda: [torch.nn.functional.linear(x, w) for w in weights32], repeat=5)
         print(row(f"576x1536 weight times {rows} row(s), bf16 (us)", t16 / 60 * 1e6, t32 / 60 * 1e6, "us",
                   "the same in fp32", "lower is better"))
+    # the other one-row kernels torch has on a CPU, each beside fp32 in the same run: a decode
+    # step reaching 1.5x the fp32 pipeline needs one that takes about half fp32's time
+    x = torch.randn(1, 576, generator=torch.Generator().manual_seed(1))
+    x16 = x.bfloat16()
+    others = {"bf16 through torch.mv": lambda: [torch.mv(w, x16[0]) for w in weights16]}
+    try:
+        packed = [torch.ops.mkldnn._reorder_linear_weight(w, 1) for w in weights16]
+        others["bf16 prepacked for oneDNN"] = lambda: [
+            torch.ops.mkldnn._linear_pointwise(x16, w, None, "none", [], "") for w in packed]
+    except (AttributeError, RuntimeError):
+        pass
+    try:
+        scales = [w.abs().amax(1) / 127 for w in weights32]
+        int8 = [(w / s[:, None]).round().to(torch.int8) for w, s in zip(weights32, scales)]
+        scales16 = [s.bfloat16() for s in scales]
+        torch.ops.aten._weight_int8pack_mm(x16, int8[0], scales16[0])
+        others["int8 weights (weight-only, changes the numbers)"] = lambda: [
+            torch.ops.aten._weight_int8pack_mm(x16, w, s) for w, s in zip(int8, scales16)]
+    except (AttributeError, RuntimeError):
+        pass
+    for name, run in others.items():
+        t_other, t32 = paired_medians(run, lambda: [torch.nn.functional.linear(x, w) for w in weights32], repeat=5)
+        print(row(f"576x1536 weight times 1 row, {name} (us)", t_other / 60 * 1e6, t32 / 60 * 1e6, "us",
+                  "fp32 linear", "lower is better"))
 
 
 def main() -> None:
