@@ -45,17 +45,18 @@ _NESTING = (
 
 def ai_nesting_figure() -> go.Figure:
     """AI ⊃ machine learning ⊃ deep learning ⊃ generative AI, as nested shapes."""
-    fig = figure()
+    shapes, notes = [], []  # one list each: add_shape / add_annotation check and copy per call
     for depth, (label, examples, colour) in enumerate(_NESTING):
         x0, x1 = depth * 0.1, 1 - depth * 0.1
         y0, y1 = depth * 0.04, 1 - depth * 0.15  # room above each box for its label
-        fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, fillcolor=colour,
-                      line=dict(color="#4B2F8F", width=1), layer="below")
+        shapes.append(dict(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, fillcolor=colour,
+                           line=dict(color="#4B2F8F", width=1), layer="below"))
         text_colour = "white" if depth == len(_NESTING) - 1 else "#2D1B5A"
-        fig.add_annotation(x=0.5, y=y1 - 0.045, text=f"<b>{label}</b>", showarrow=False,
-                           font=dict(size=15, color=text_colour))
-        fig.add_annotation(x=0.5, y=y1 - 0.085, text=examples, showarrow=False,
-                           font=dict(size=11, color=text_colour))
+        notes.append(dict(x=0.5, y=y1 - 0.045, text=f"<b>{label}</b>", showarrow=False,
+                          font=dict(size=15, color=text_colour)))
+        notes.append(dict(x=0.5, y=y1 - 0.085, text=examples, showarrow=False,
+                          font=dict(size=11, color=text_colour)))
+    fig = figure().update_layout(shapes=shapes, annotations=notes)
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
     fig.update_layout(height=340, margin=dict(l=0, r=0, t=0, b=0),
