@@ -29,6 +29,14 @@ def figure(*args, frames=None, **kwargs) -> go.Figure:
     return fig
 
 
+def subplots(**kwargs) -> go.Figure:
+    """``make_subplots(...)`` into a figure from figure(): unchecked in the app, so the traces
+    and lines added to it are not checked again."""
+    from plotly.subplots import make_subplots
+
+    return make_subplots(figure=figure(), **kwargs)
+
+
 def unchecked(cls, **kwargs):
     """A plotly object (``go.Scatter``, ``go.Frame``...), checked only under the tests. Traces
     added to an unchecked figure are not checked again, but their constructor checks them."""

@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from playground.charts import figure
+from playground.charts import figure, subplots
 
 FONT = {"size": 12}
 SHIPPED_COLOR, LIVE_COLOR = "#1f77b4", "#d62728"
@@ -72,7 +71,7 @@ def token_strip(tokens: Sequence[tuple[str, bool]], per_row: int = 16) -> go.Fig
 def dpo_figure(curves: Mapping[str, Mapping]) -> go.Figure:
     """DPO: the loss and trl's chosen-minus-rejected reward margin on each batch (left);
     the held-out log-probability margin and the KL to the reference (right)."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=("DPO loss (batch)", "log π(chosen) − log π(rejected), held out",
+    fig = subplots(rows=1, cols=3, subplot_titles=("DPO loss (batch)", "log π(chosen) − log π(rejected), held out",
                                                          "KL to the fine-tuned reference (nats/token)"))
     colors = [SHIPPED_COLOR, LIVE_COLOR, "#2ca02c"]
     for i, (name, h) in enumerate(curves.items()):

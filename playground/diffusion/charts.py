@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from playground.charts import figure
+from playground.charts import figure, subplots
 from playground.diffusion import schedule as sch
 
 COLORS = {"linear": "#E4572E", "cosine": "#6C4AB6"}
@@ -15,7 +14,7 @@ COLORS = {"linear": "#E4572E", "cosine": "#6C4AB6"}
 def schedule_figure(t: int, selected: str = "cosine") -> go.Figure:
     """alpha_bar_t (share of the signal's variance left) and SNR_t = alpha_bar/(1-alpha_bar)
     for both schedules, with the current t marked."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+    fig = subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
         "signal left: ᾱ_t", "signal-to-noise ratio ᾱ_t / (1 − ᾱ_t), log scale"))
     steps = np.arange(sch.T_TRAIN)
     for name in sch.SCHEDULES:

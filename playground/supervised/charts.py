@@ -10,9 +10,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
-from playground.charts import figure
+from playground.charts import figure, subplots
 from playground.supervised.data import Dataset, Split
 from playground.supervised.learn import ClassifyResult, Curve, Plane
 from playground.supervised.regression import RegressionData, RegressionFit
@@ -140,7 +139,7 @@ def compare_figure(results: list[ClassifyResult], dataset: Dataset, split: Split
     on it, titled with test accuracy (on all features)."""
     rows = int(np.ceil((len(results) + 1) / cols))
     titles = ["the data"] + [f"{r.model_name}<br>test {r.metrics.accuracy:.0%}" for r in results]
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+    fig = subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.02, vertical_spacing=0.09)
     first = results[0].plane
     for trace in _boundary_traces(first, dataset, split, legend=False, marker_size=5,
