@@ -61,3 +61,21 @@ def test_an_animation_built_unchecked_is_the_checked_one():
         charts.CHECK_FIGURES = True
     assert len(fast["frames"]) == rl_charts.ROLLOUT_FRAMES + 1
     assert fast["frames"] == checked["frames"] and fast["data"] == checked["data"]
+
+
+def test_a_named_template_reaches_the_browser_as_a_template():
+    """Unchecked, plotly keeps ``template="plotly_white"`` as a name that plotly.js cannot
+    read; the chat-model figures pass the template itself, so both builds are the same."""
+    import json
+
+    import playground.charts as charts
+    from playground.chatmodel import charts as chat_charts
+
+    checked = chat_charts.rlhf_diagram().to_dict()
+    charts.CHECK_FIGURES = False
+    try:
+        fast = chat_charts.rlhf_diagram().to_dict()
+    finally:
+        charts.CHECK_FIGURES = True
+    assert isinstance(fast["layout"]["template"], dict)
+    assert json.dumps(fast, sort_keys=True) == json.dumps(checked, sort_keys=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from playground.charts import figure, subplots
 
@@ -20,7 +21,7 @@ def esc(text: str) -> str:
 def _layout(fig: go.Figure, title: str, height: int = 360) -> go.Figure:
     fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height, font=FONT,
                       margin={"l": 50, "r": 20, "t": 50, "b": 40}, legend={"orientation": "h", "y": -0.2},
-                      template="plotly_white")
+                      template=pio.templates["plotly_white"])  # unchecked, a name would reach the browser
     return fig
 
 
