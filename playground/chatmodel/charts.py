@@ -73,7 +73,7 @@ def dpo_figure(curves: Mapping[str, Mapping]) -> go.Figure:
     """DPO: the loss and trl's chosen-minus-rejected reward margin on each batch (left);
     the held-out log-probability margin and the KL to the reference (right)."""
     fig = subplots(rows=1, cols=3, subplot_titles=("DPO loss (batch)", "log π(chosen) − log π(rejected), held out",
-                                                         "KL to the fine-tuned reference (nats/token)"))
+                                                    "KL to the fine-tuned reference (nats/token)"))
     colors = [SHIPPED_COLOR, LIVE_COLOR, "#2ca02c"]
     for i, (name, h) in enumerate(curves.items()):
         color = colors[i % len(colors)]

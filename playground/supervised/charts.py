@@ -140,7 +140,7 @@ def compare_figure(results: list[ClassifyResult], dataset: Dataset, split: Split
     rows = int(np.ceil((len(results) + 1) / cols))
     titles = ["the data"] + [f"{r.model_name}<br>test {r.metrics.accuracy:.0%}" for r in results]
     fig = subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.02, vertical_spacing=0.09)
+                   horizontal_spacing=0.02, vertical_spacing=0.09)
     first = results[0].plane
     for trace in _boundary_traces(first, dataset, split, legend=False, marker_size=5,
                                   mark_errors=False)[1:]:

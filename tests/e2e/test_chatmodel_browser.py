@@ -44,20 +44,21 @@ def _set_select_slider(page, key: str, value: str) -> None:
     """Move a select slider by keyboard, as a user can, until it shows ``value``: Home, then
     ArrowRight one option at a time (a rerun may redraw it between keys: then again)."""
     slider = page.locator(f".st-key-{key}").get_by_role("slider")
+
+    def press(name: str, pause_ms: int) -> None:
+        slider.focus()
+        page.keyboard.press(name)
+        page.wait_for_timeout(pause_ms)
+        wait_until_idle(page)
+
     for _ in range(4):
         if slider.get_attribute("aria-valuetext") == value:
             return
-        slider.focus()
-        page.keyboard.press("Home")
-        page.wait_for_timeout(400)
-        wait_until_idle(page)
+        press("Home", 400)
         for _ in range(8):
             if slider.get_attribute("aria-valuetext") == value:
                 return
-            slider.focus()
-            page.keyboard.press("ArrowRight")
-            page.wait_for_timeout(600)
-            wait_until_idle(page)
+            press("ArrowRight", 600)
     assert slider.get_attribute("aria-valuetext") == value
 
 
